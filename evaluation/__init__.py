@@ -1,0 +1,1 @@
+"""Evaluation: metrics, the evaluate job and the model registry."""
