@@ -1,0 +1,139 @@
+"""The `radiodiff` command line: one sub-command per MLproject entry point, same parameters.
+
+`radiodiff generate_data --maps 8` and `mlflow run . -e generate_data -P maps=8` call the same job function;
+the MLproject's scripts in entrypoints/ forward their arguments here. Parameters that the config also holds
+(maps, size, ...) become overrides of the config, so the resolved config records what really ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from radiodiff.config import Config, ConfigError, load, parse_overrides
+from radiodiff.data.png_io import DataError
+
+
+class NotBuiltYet(RuntimeError):
+    """An entry point whose issue has not landed yet."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A sub-command: its help, its own arguments, the config keys they override, and the job it runs."""
+
+    help: str
+    arguments: tuple[tuple[str, dict[str, Any]], ...]
+    run: Callable[[Config, argparse.Namespace], Any]
+    config_keys: tuple[tuple[str, str], ...] = ()
+
+
+def _generate_data(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.jobs.generate_data import generate_data
+
+    return generate_data(config, out_dir=args.out_dir)
+
+
+def _train_vae(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.jobs.train_vae import train_vae
+
+    return train_vae(config, resume=args.resume or "")
+
+
+def _not_built(issue: int, what: str) -> Callable[[Config, argparse.Namespace], Any]:
+    def run(config: Config, args: argparse.Namespace) -> Any:
+        raise NotBuiltYet(f"{what} is not built yet (issue #{issue}); nothing was run")
+
+    return run
+
+
+COMMANDS: dict[str, Command] = {
+    "generate_data": Command(
+        help="write a RadioMapSeer-layout data set with the embedded generator",
+        arguments=(
+            ("out_dir", {"help": "output folder (default: data/generated-<fingerprint>)"}),
+            ("maps", {"type": int, "help": "number of city maps"}),
+            ("tx_per_map", {"type": int, "help": "transmitters per map"}),
+            ("size", {"type": int, "help": "map side in pixels"}),
+            ("seed", {"type": int, "help": "data set seed"}),
+            ("frequency_ghz", {"type": float, "help": "carrier frequency in GHz"}),
+            ("engine", {"help": "propagation engine (fast)"}),
+            ("workers", {"type": int, "help": "worker processes (0: one per core)"}),
+        ),
+        run=_generate_data,
+        config_keys=(
+            ("maps", "generator.maps"),
+            ("tx_per_map", "generator.tx_per_map"),
+            ("size", "generator.size"),
+            ("seed", "generator.seed"),
+            ("frequency_ghz", "generator.frequency_ghz"),
+            ("engine", "generator.engine"),
+            ("workers", "generator.workers"),
+        ),
+    ),
+    "eda": Command("analyse a data set and log figures and statistics", (), _not_built(6, "eda")),
+    "train_vae": Command(
+        help="train the autoencoder (two-phase VAE-GAN)",
+        arguments=(("resume", {"help": "run id to continue from its last checkpoint"}),),
+        run=_train_vae,
+    ),
+    "train_ldm": Command("train the conditional latent diffusion model", (), _not_built(4, "train_ldm")),
+    "evaluate": Command("score a model on a split; optionally register it", (), _not_built(5, "evaluate")),
+    "report": Command("render the training report of a run", (), _not_built(6, "report")),
+    "main": Command(
+        "the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (), _not_built(5, "main")
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="radiodiff", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        sub = commands.add_parser(name, help=command.help, description=command.help)
+        sub.add_argument("--config", default="", help="YAML config (default: configs/default.yaml)")
+        sub.add_argument("--overrides", default="", help='space-separated key.sub=value, e.g. "data.batch_size=4"')
+        sub.add_argument("--data-dir", "--data_dir", dest="data_dir", default="", help="data root")
+        for dest, options in command.arguments:
+            flags = sorted({f"--{dest}", f"--{dest.replace('_', '-')}"})
+            sub.add_argument(*flags, dest=dest, default=None, **options)
+    return parser
+
+
+def resolve_config(args: argparse.Namespace, command: Command) -> Config:
+    """The config file + `--overrides` + the sub-command's own parameters (which win)."""
+    overrides = parse_overrides(args.overrides)
+    if args.data_dir:
+        overrides["data.data_dir"] = args.data_dir
+    for dest, key in command.config_keys:
+        if getattr(args, dest) not in (None, ""):
+            overrides[key] = getattr(args, dest)
+    return load(args.config or None, overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command; bad input ends with a one-line error and exit status 2."""
+    args = build_parser().parse_args(_drop_empty_values(list(sys.argv[1:] if argv is None else argv)))
+    command = COMMANDS[args.command]
+    try:
+        command.run(resolve_config(args, command), args)
+    except (ConfigError, DataError, NotBuiltYet) as err:
+        print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _drop_empty_values(argv: list[str]) -> list[str]:
+    """`--maps ''` (an MLproject parameter left at its empty default) means: not given."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i].startswith("--") and "=" not in argv[i] and i + 1 < len(argv) and argv[i + 1] == "":
+            i += 2
+            continue
+        out.append(argv[i])
+        i += 1
+    return out

@@ -1,0 +1,170 @@
+"""Everything that talks to MLflow while a job runs: the run, its params, metrics, images and artifacts.
+
+Jobs receive a `RunTracker` and never import mlflow themselves. `mlflow run` creates the run and exports
+MLFLOW_RUN_ID; `start_run` attaches to it, so the same job code works under `mlflow run`, under the
+`radiodiff` console script and inside the `main` pipeline (as a child run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+from mlflow.data.dataset_source_registry import resolve_dataset_source
+from mlflow.data.meta_dataset import MetaDataset
+from mlflow.tracking import MlflowClient
+
+from radiodiff.config import Config, dump
+
+PARAM_VALUE_LIMIT = 6000  # MLflow's limit on a param value's length
+
+
+class RunTracker:
+    """The MLflow run of one job. Metric calls are asynchronous unless `synchronous=True`."""
+
+    def __init__(self, run_id: str, synchronous: bool = False) -> None:
+        self.run_id = run_id
+        self.synchronous = synchronous
+        self.client = MlflowClient()
+
+    def log_config(self, config: Config) -> None:
+        """The resolved config as params `cfg.<section>.<key>` and as the artifact `config/resolved.yaml`."""
+        self.log_params({f"cfg.{key}": value for key, value in config.flat().items()})
+        self.log_text(dump(config), "config/resolved.yaml")
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Log params, skipping those already recorded with the same value (a resumed run re-logs them)."""
+        logged = self.client.get_run(self.run_id).data.params
+        fresh = {k: _param_text(v) for k, v in params.items()}
+        fresh = {k: v for k, v in fresh.items() if logged.get(k) != v}
+        if fresh:
+            mlflow.log_params(fresh, synchronous=True)
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        mlflow.set_tags({k: str(v) for k, v in tags.items()})
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, synchronous=self.synchronous)
+
+    def log_image(self, key: str, image: np.ndarray, step: int) -> None:
+        """An (H, W, 3) uint8 image under an image key with a step slider in the UI."""
+        mlflow.log_image(image, key=key, step=step, synchronous=self.synchronous)
+
+    def log_figure_png(self, image: np.ndarray, artifact_file: str) -> None:
+        """An (H, W, 3) uint8 image as a PNG artifact file."""
+        mlflow.log_image(image, artifact_file=artifact_file)
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        mlflow.log_text(text, artifact_file)
+
+    def log_dict(self, values: dict[str, Any], artifact_file: str) -> None:
+        mlflow.log_dict(values, artifact_file)
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        mlflow.log_artifact(str(path), artifact_path)
+
+    def log_artifacts(self, folder: str | Path, artifact_path: str) -> None:
+        mlflow.log_artifacts(str(folder), artifact_path)
+
+    def logged_steps(self, keys: list[str]) -> dict[str, set[int]]:
+        """The steps already stored per metric key (a resumed run skips them)."""
+        return {key: {m.step for m in self.client.get_metric_history(self.run_id, key)} for key in keys}
+
+    def logged_image_steps(self, key: str) -> set[int]:
+        """The steps of images already logged under `key` (file names images/<key>+step+<n>+...)."""
+        steps = set()
+        for info in self.client.list_artifacts(self.run_id, "images"):
+            parts = Path(info.path).name.split("+")
+            if len(parts) > 2 and parts[0] == key and parts[1] == "step":
+                steps.add(int(parts[2]))
+        return steps
+
+    def log_dataset(self, root: str | Path, name: str, digest: str, context: str) -> None:
+        """Record a data folder as a run input (shown in the run's Datasets panel)."""
+        with warnings.catch_warnings():  # a local folder matches the local-artifact source twice; same class
+            warnings.simplefilter("ignore", UserWarning)
+            source = resolve_dataset_source(str(Path(root).resolve()))
+        mlflow.log_input(MetaDataset(source, name=name, digest=digest[:36]), context=context)
+
+    def flush(self) -> None:
+        """Wait until every asynchronous metric has reached the store."""
+        mlflow.flush_async_logging()
+
+
+def download_checkpoint(run_id: str, which: str, dst: Path) -> Path | None:
+    """The run's artifact folder `checkpoints/<which>` downloaded into `dst`; None when it has none."""
+    client = MlflowClient()
+    if not any(info.path == f"checkpoints/{which}" for info in client.list_artifacts(run_id, "checkpoints")):
+        return None
+    dst.mkdir(parents=True, exist_ok=True)
+    return Path(client.download_artifacts(run_id, f"checkpoints/{which}", str(dst)))
+
+
+@contextmanager
+def start_run(
+    entry_point: str,
+    config: Config,
+    run_name: str | None = None,
+    run_id: str | None = None,
+    nested: bool = False,
+) -> Iterator[RunTracker]:
+    """Open (or re-enter) the run of one job and record what defines it.
+
+    Args:
+        entry_point: the MLproject entry point name, recorded as tag `radiodiff.entry_point`.
+        config: the resolved config, logged as `cfg.*` params and `config/resolved.yaml`.
+        run_name: a name for a new run.
+        run_id: re-enter this run (resume); None attaches to MLFLOW_RUN_ID when `mlflow run` set it.
+        nested: open the run as a child of the active run (the `main` pipeline).
+    Yields:
+        The RunTracker of the open run; the run ends (FINISHED or FAILED) when the block exits.
+    """
+    if not (run_id or os.environ.get("MLFLOW_RUN_ID") or nested):
+        mlflow.set_experiment(_experiment_name(config))
+    run = mlflow.start_run(
+        run_id=run_id,
+        run_name=run_name,
+        nested=nested,
+        log_system_metrics=config.tracking.system_metrics,
+    )
+    with run:
+        tracker = RunTracker(run.info.run_id)
+        tracker.set_tags({"radiodiff.entry_point": entry_point, **_git_tags()})
+        tracker.log_config(config)
+        yield tracker
+        tracker.flush()
+
+
+def _experiment_name(config: Config) -> str:
+    return os.environ.get("MLFLOW_EXPERIMENT_NAME") or config.tracking.experiment
+
+
+def _param_text(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, list | tuple | dict) else str(value)
+    return text[:PARAM_VALUE_LIMIT]
+
+
+def _git_tags() -> dict[str, str]:
+    """The commit of the working tree (and whether it was dirty), when run from a git checkout."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {"radiodiff.git_commit": commit, "radiodiff.git_dirty": str(bool(dirty)).lower()}
