@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         command.run(resolve_config(args, command), args)
-    except (ConfigError, DataError, NotBuiltYet) as err:
+    except (ConfigError, DataError, NotBuiltYet, FileNotFoundError) as err:
         print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

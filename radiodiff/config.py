@@ -19,7 +19,9 @@ __all__ = [
     "Config",
     "ConfigError",
     "DataConfig",
+    "DiffusionConfig",
     "GeneratorConfig",
+    "LDMConfig",
     "TrackingConfig",
     "TrainConfig",
     "VAEConfig",
@@ -142,7 +144,7 @@ class VAEConfig:
     channel_mult: tuple[int, ...] = (1, 2, 4)
     """Width multiplier per level; the latent is downsampled by 2**(levels - 1)."""
     num_res_blocks: int = 1
-    """Residual blocks per level."""
+    """Residual blocks per encoder level (the decoder uses one more per level, as the reference LDM)."""
     z_channels: int = 3
     """Channels of the encoder output before the posterior projection."""
     embed_dim: int = 3
@@ -253,6 +255,61 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class LDMConfig:
+    """Conditional UNet in latent space and its condition encoder (FACTS §2). Paper: channels 128,
+    channel_mult [1, 2, 4, 4], 2 res blocks, Swin-B condition encoder; ~225 M parameters."""
+
+    channels: int = 32
+    """Width of the first UNet level."""
+    channel_mult: tuple[int, ...] = (1, 2, 4, 4)
+    """Width multiplier per UNet level; level i works at the latent resolution / 2**i."""
+    num_res_blocks: int = 1
+    """Residual blocks per UNet level."""
+    attention_heads: int = 4
+    """Heads of the window cross-attention and of the middle self-attention."""
+    window_size: int = 4
+    """Side (in tokens) of the windows of the latent-to-condition cross-attention."""
+    cond_backbone: str = "resnet18"
+    """timm backbone of the condition encoder (features_only, random init); paper: swin_base_patch4_window7_224."""
+    cond_channels: int = 3
+    """Channels of the condition image: [buildings, tx, buildings] or [buildings, tx, cars]."""
+    dropout: float = 0.0
+    """Dropout inside residual blocks."""
+
+    def __post_init__(self) -> None:
+        _require(self.channels >= 8 and self.channels % 8 == 0, "channels", self.channels, "a multiple of 8")
+        mults_ok = len(self.channel_mult) >= 1 and all(m >= 1 for m in self.channel_mult)
+        _require(mults_ok, "channel_mult", list(self.channel_mult), "a non-empty list of integers >= 1")
+        _require(self.num_res_blocks >= 1, "num_res_blocks", self.num_res_blocks, ">= 1")
+        _require(self.attention_heads >= 1, "attention_heads", self.attention_heads, ">= 1")
+        _require(self.window_size >= 1, "window_size", self.window_size, ">= 1")
+        _require(bool(self.cond_backbone.strip()), "cond_backbone", self.cond_backbone, "a timm model name")
+        _require(self.cond_channels >= 1, "cond_channels", self.cond_channels, ">= 1")
+        _require(0 <= self.dropout < 1, "dropout", self.dropout, "0 <= x < 1")
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    """The constant-SDE pred_KC process and its few-step sampler (FACTS §2)."""
+
+    vae_uri: str = ""
+    """The frozen first stage: `runs:/<id>/vae`, `models:/radiodiff-vae/<version>` or a package folder."""
+    t_eps: float = 1e-4
+    """Training times are drawn from U(t_eps, 1)."""
+    sampling_steps: int = 5
+    """Sampler steps N (N + 1 network calls)."""
+    scale_factor: float = 0.3
+    """Latent scale factor; 0 estimates 1 / std of the training latents."""
+    cache_latents: bool = True
+    """Encode the training maps once (posterior mean and std) instead of at every step."""
+
+    def __post_init__(self) -> None:
+        _require(0 < self.t_eps < 0.5, "t_eps", self.t_eps, "0 < x < 0.5")
+        _require(self.sampling_steps >= 1, "sampling_steps", self.sampling_steps, ">= 1")
+        _require(self.scale_factor >= 0, "scale_factor", self.scale_factor, ">= 0 (0: estimate)")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of a radiodiff job."""
 
@@ -262,6 +319,9 @@ class Config:
     vae: VAEConfig = field(default_factory=VAEConfig)
     vae_loss: VAELossConfig = field(default_factory=VAELossConfig)
     vae_train: TrainConfig = field(default_factory=TrainConfig)
+    ldm: LDMConfig = field(default_factory=LDMConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    ldm_train: TrainConfig = field(default_factory=TrainConfig)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Config:
         """A copy with dotted-key overrides applied and validated again."""

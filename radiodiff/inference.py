@@ -1,0 +1,122 @@
+"""Trained models for inference: pure-torch loaders, and their MLflow pyfunc wrappers and logging.
+
+A model package is a folder with `config.yaml` and `<module>.safetensors` (the EMA weights when training kept
+an EMA). MLflow models are logged "from code": a three-line script (written at log time) builds the wrapper
+class below, and the package folder travels as the model's artifact.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import torch
+from mlflow.models import ModelSignature
+from mlflow.types import Schema, TensorSpec
+from safetensors.torch import load_file, save_file
+
+from radiodiff.config import Config, load
+from radiodiff.models.vae import AutoencoderKL
+
+PIP_REQUIREMENTS = [
+    "torch==2.14.1",
+    "mlflow==3.17.2",
+    "safetensors>=0.4",
+    "numpy>=1.26",
+    "pyyaml>=6.0",
+    "timm>=1.0",
+    "einops>=0.8",
+]
+VAE_REGISTERED_NAME = "radiodiff-vae"
+
+
+def export_package(checkpoint_dir: Path, modules: list[str], out_dir: Path) -> Path:
+    """A model package from a training checkpoint: config + each module's EMA (else raw) weights."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(checkpoint_dir / "config.yaml", out_dir / "config.yaml")
+    for name in modules:
+        ema = checkpoint_dir / f"{name}.ema.safetensors"
+        source = ema if ema.is_file() else checkpoint_dir / f"{name}.safetensors"
+        save_file(load_file(source), out_dir / f"{name}.safetensors")
+    return out_dir
+
+
+def load_vae(package_dir: str | Path, device: str = "cpu") -> tuple[AutoencoderKL, Config]:
+    """The autoencoder of a model package (or a training checkpoint folder), in eval mode."""
+    package_dir = Path(package_dir)
+    config = load(package_dir / "config.yaml")
+    vae = AutoencoderKL(config.vae)
+    weights = package_dir / "autoencoder.safetensors"
+    ema = package_dir / "autoencoder.ema.safetensors"
+    vae.load_state_dict(load_file(ema if ema.is_file() else weights))
+    return vae.to(device).eval().requires_grad_(False), config
+
+
+class VAEModel(mlflow.pyfunc.PythonModel):
+    """pyfunc wrapper of the autoencoder: `radio_map` (B, H, W) in [0, 1] -> its reconstruction (B, H, W)."""
+
+    def load_context(self, context: Any) -> None:
+        self.vae, self.config = load_vae(context.artifacts["package"])
+
+    def predict(self, context, model_input, params=None):
+        maps = np.asarray(model_input["radio_map"], dtype=np.float32)
+        if maps.ndim != 3:
+            raise ValueError(f"radio_map must be (B, H, W) in [0, 1]; got shape {maps.shape}")
+        x = torch.from_numpy(maps)[:, None] * 2.0 - 1.0  # [0, 1] -> [-1, 1] (FACTS §1)
+        with torch.no_grad():
+            reconstruction, _ = self.vae(x, sample_posterior=False)
+        return ((reconstruction[:, 0] + 1.0) / 2.0).clamp(0, 1).numpy()
+
+
+def log_vae_model(checkpoint_dir: Path, step: int, register: bool = True) -> str:
+    """Log the autoencoder of a checkpoint as the pyfunc model `vae` of the active run; register it.
+
+    Returns:
+        The model URI (`models:/radiodiff-vae/<version>` when registered, else the logged model's URI).
+    """
+    signature = ModelSignature(
+        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1), "radio_map")]),
+        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]),
+    )
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*type hint", category=UserWarning)  # the signature is explicit
+        package = export_package(checkpoint_dir, ["autoencoder"], Path(tmp) / "package")
+        info = mlflow.pyfunc.log_model(
+            name="vae",
+            python_model=_model_script(Path(tmp), "VAEModel"),
+            artifacts={"package": str(package)},
+            code_paths=[str(Path(__file__).parent)],
+            signature=signature,
+            pip_requirements=PIP_REQUIREMENTS,
+            registered_model_name=VAE_REGISTERED_NAME if register else None,
+            step=step,
+        )
+    if register and info.registered_model_version:
+        return f"models:/{VAE_REGISTERED_NAME}/{info.registered_model_version}"
+    return info.model_uri
+
+
+def resolve_vae_package(uri: str, dst: str | Path | None = None) -> Path:
+    """Download the package folder of a VAE given by `models:/...`, `runs:/...` or a local folder."""
+    if Path(uri).is_dir():
+        return Path(uri)
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst) if dst else None))
+    matches = [p.parent for p in local.rglob("config.yaml") if (p.parent / "autoencoder.safetensors").is_file()]
+    if not matches:
+        raise FileNotFoundError(f"{uri} holds no radiodiff VAE package (config.yaml + autoencoder.safetensors)")
+    return matches[0]
+
+
+def _model_script(folder: Path, class_name: str) -> str:
+    """The models-from-code script that MLflow runs to build the wrapper when the model is loaded."""
+    script = folder / f"{class_name.lower()}_script.py"
+    script.write_text(
+        f"from mlflow.models import set_model\n\nfrom radiodiff.inference import {class_name}\n\n"
+        f"set_model({class_name}())\n"
+    )
+    return str(script)

@@ -1,0 +1,56 @@
+"""What the training jobs share: the data they train on, where they work, and how they find a checkpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from radiodiff.config import Config
+from radiodiff.data.generated import resolve_data_root
+from radiodiff.data.layout import index_radiomapseer
+from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
+from radiodiff.paths import run_dir
+from radiodiff.tracking import download_checkpoint
+from radiodiff.training.checkpoint import STATE_FILE
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The data root, its splits and a digest of its contents (for the run's dataset input)."""
+
+    root: Path
+    splits: dict[str, RadioMapSeerDataset]
+    digest: str
+
+    @property
+    def name(self) -> str:
+        return self.root.resolve().name
+
+
+def prepare_data(config: Config, seed: int) -> TrainingData:
+    """Resolve (and, for the embedded default, generate) the data root; build train/val/test."""
+    root = resolve_data_root(config)
+    index = index_radiomapseer(root, config.data.simulation, config.data.setting)
+    listing = "\n".join(f"{m}_{k}" for m, k in index.pairs)
+    digest = hashlib.sha256(f"{config.data.simulation}\n{listing}".encode()).hexdigest()
+    return TrainingData(root, build_datasets(root, config.data, seed=seed), digest)
+
+
+def find_checkpoint(run_id: str) -> Path | None:
+    """The last checkpoint of a run: the local copy when complete, else the run's artifact; None if none."""
+    local = run_dir(run_id) / "checkpoints" / "last"
+    if (local / STATE_FILE).is_file():
+        return local
+    return download_checkpoint(run_id, "last", run_dir(run_id) / "downloaded")
+
+
+def report_config_changes(requested: Config, checkpointed: Config) -> Config:
+    """A resumed run continues with the config it started with; say which requested values are ignored."""
+    old, new = checkpointed.flat(), requested.flat()
+    changed = sorted(k for k in old if old[k] != new.get(k) and k != "data.data_dir")
+    if changed:
+        listing = ", ".join(f"{k}={new.get(k)!r} (kept {old[k]!r})" for k in changed)
+        print(f"radiodiff: resuming with the run's own config; ignored: {listing}", file=sys.stderr)
+    return checkpointed

@@ -1,0 +1,97 @@
+"""The first stage as a TrainingTask: the KL autoencoder and its PatchGAN, trained with the VAE-GAN loss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from evaluation.metrics import score_batch
+from radiodiff.config import Config
+from radiodiff.losses.vae_gan import VAEGANLoss
+from radiodiff.models.vae import AutoencoderKL
+from radiodiff.training.task import StepOutput
+from radiodiff.viz import error_rgb, radio_map_rgb
+
+SAMPLE_ROWS = 4
+
+
+def to_unit(x: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] model space -> [0, 1] grey scale (inverse of (x - 0.5) / 0.5, FACTS §1)."""
+    return (x.float() + 1.0) / 2.0
+
+
+class VAETask:
+    """Phase 1 (`vae`): reconstruction + KL. Phase 2 (`vae_gan`, from `vae_loss.disc_start`): + PatchGAN."""
+
+    kind = "vae"
+    main_module = "autoencoder"
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.autoencoder = AutoencoderKL(config.vae)
+        self.loss = VAEGANLoss(config.vae_loss, config.vae.in_channels)
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"autoencoder": self.autoencoder, "discriminator": self.loss.discriminator}
+
+    def optimizers(self, modules: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
+        # The loss calls the discriminator it owns: route it through the prepared (possibly DDP) module.
+        self.loss.discriminator = modules["discriminator"]
+        train = self.config.vae_train
+        lrs = self.base_lrs()
+        return {
+            name: torch.optim.AdamW(
+                modules[name].parameters(), lr=lrs[name], betas=train.betas, weight_decay=train.weight_decay
+            )
+            for name in ("autoencoder", "discriminator")
+        }
+
+    def base_lrs(self) -> dict[str, float]:
+        lr = self.config.vae_train.lr
+        return {"autoencoder": lr, "discriminator": self.config.vae_loss.disc_lr or lr}
+
+    def phase(self, step: int) -> str:
+        return self.loss.phase(step)
+
+    def compute(self, modules: dict[str, nn.Module], batch: dict[str, Any], step: int) -> StepOutput:
+        x = batch["target"]  # (B, 1, H, W) in [-1, 1]
+        reconstruction, posterior = modules["autoencoder"](x)
+        # The generator's GAN term must not leave gradients in the discriminator's parameters.
+        self.loss.discriminator.requires_grad_(False)
+        loss_ae, logs = self.loss.generator_loss(x, reconstruction, posterior, step, self.autoencoder.last_layer)
+        self.loss.discriminator.requires_grad_(True)
+        losses = {"autoencoder": loss_ae}
+        logs = dict(logs, loss_d=torch.zeros(()))
+        if self.phase(step) == "vae_gan":
+            loss_d, logs_d = self.loss.discriminator_loss(x, reconstruction.detach(), step)
+            losses["discriminator"] = loss_d
+            logs["loss_d"] = logs_d["loss_d"]
+        return StepOutput(losses=losses, logs=logs)
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
+        """Reconstruction metrics (FACTS §3) of the posterior mean, averaged over every validation map."""
+        scores: dict[str, list[torch.Tensor]] = {}
+        for batch in batches:
+            reconstruction, _ = model(batch["target"], sample_posterior=False)
+            for name, values in score_batch(to_unit(reconstruction), to_unit(batch["target"])).items():
+                scores.setdefault(name, []).append(values)
+        return {name: float(torch.cat(values).mean()) for name, values in scores.items()}
+
+    @torch.no_grad()
+    def sample_grid(self, model: nn.Module, batch: dict[str, Any]) -> np.ndarray:
+        """Rows of input | reconstruction | |error|, radio maps on the project's fixed colour scale."""
+        x = batch["target"][:SAMPLE_ROWS]
+        reconstruction, _ = model(x, sample_posterior=False)
+        truth = to_unit(x)[:, 0].cpu().numpy()
+        rec = to_unit(reconstruction).clamp(0, 1)[:, 0].cpu().numpy()
+        rows = [
+            np.concatenate(
+                [radio_map_rgb(t, scale="unit"), radio_map_rgb(r, scale="unit"), error_rgb(np.abs(r - t))], 1
+            )
+            for t, r in zip(truth, rec, strict=True)
+        ]
+        return np.concatenate(rows, axis=0)

@@ -1,0 +1,40 @@
+"""Tiny training configs and a way to run the real command line in a subprocess (tests only)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# A VAE small enough to train 24 steps in a few seconds on 2 CPU cores, on 32x32 generated maps.
+TINY_VAE = (
+    "generator.maps=6 generator.tx_per_map=2 generator.size=32 generator.workers=1 "
+    "data.image_size=[32,32] data.batch_size=4 "
+    "vae.channels=8 vae.channel_mult=[1,2] "
+    "vae_train.steps=24 vae_train.warmup_steps=4 vae_train.val_every=8 vae_train.sample_every=8 "
+    "vae_train.checkpoint_every=8 vae_train.val_batches=2 vae_loss.disc_start=10 "
+    "tracking.log_every=2 tracking.system_metrics=false"
+)
+
+
+def run_radiodiff(args: list[str], home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`radiodiff ARGS` in a fresh process whose RADIODIFF_HOME and working directory are `home`."""
+    environment = {**os.environ, "RADIODIFF_HOME": str(home), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "radiodiff", *args], cwd=home, env=environment, capture_output=True, text=True
+    )
+
+
+def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, float]]:
+    """(step, value) pairs of a metric, in step order, duplicates kept."""
+    return sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
+
+
+def runs_by_start(client: MlflowClient, experiment: str = "radiodiff") -> list:
+    experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    return client.search_runs([experiment_id], order_by=["attributes.start_time ASC"])
