@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -25,3 +27,53 @@ def mean_map_rmse(train: Dataset, val: Dataset, batch_size: int = 64) -> float:
 
 def _targets(dataset: Dataset, batch_size: int) -> list[torch.Tensor]:
     return [(batch["target"] + 1) / 2 for batch in DataLoader(dataset, batch_size=batch_size)]
+
+
+@dataclass(frozen=True)
+class FreeSpaceBaseline:
+    """Free-space path loss alone: grey = intercept + slope * log10(distance in pixels), 0 inside buildings.
+
+    FSPL(dB) = 20 log10(d) + 20 log10(f_MHz) - 27.55 (ITU-R P.525) is linear in log10(d), and the
+    RadioMapSeer grey scale is linear in dB (FACTS §1), so the fit is a straight line in log10(d); fitted by
+    least squares on every outdoor pixel of the training maps.
+    """
+
+    intercept: float
+    slope: float
+
+    def predict(self, tx_pos: torch.Tensor, buildings: torch.Tensor) -> torch.Tensor:
+        """Maps on the [0, 1] grey scale (B, 1, H, W) for tx positions (B, 2) and masks (B, 1, H, W)."""
+        grey = self.intercept + self.slope * _log_distance(tx_pos, buildings.shape[-2:])
+        return grey.clamp(0, 1) * (buildings < 0.5)
+
+
+def fit_free_space(train: Dataset, batch_size: int = 64) -> FreeSpaceBaseline:
+    """Least-squares fit of grey level against log10(distance) over the outdoor pixels of `train`."""
+    sums = torch.zeros(5, dtype=torch.float64)  # n, sum x, sum y, sum xx, sum xy
+    for batch in DataLoader(train, batch_size=batch_size):
+        x = _log_distance(batch["tx_pos"], batch["target"].shape[-2:])
+        y = (batch["target"].double() + 1) / 2
+        outdoor = batch["buildings"] < 0.5
+        x, y = x[outdoor], y[outdoor]
+        sums += torch.stack([torch.tensor(float(x.numel())), x.sum(), y.sum(), (x * x).sum(), (x * y).sum()])
+    n, sx, sy, sxx, sxy = sums.tolist()
+    slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+    return FreeSpaceBaseline(intercept=(sy - slope * sx) / n, slope=slope)
+
+
+def free_space_rmse(baseline: FreeSpaceBaseline, dataset: Dataset, batch_size: int = 64) -> float:
+    """Mean per-image RMSE (FACTS §3) of the free-space baseline on `dataset`."""
+    errors = []
+    for batch in DataLoader(dataset, batch_size=batch_size):
+        truth = (batch["target"] + 1) / 2
+        errors.append(rmse(baseline.predict(batch["tx_pos"], batch["buildings"]), truth))
+    return float(torch.cat(errors).mean())
+
+
+def _log_distance(tx_pos: torch.Tensor, size: torch.Size) -> torch.Tensor:
+    """log10 of the distance in pixels (at least 1) from each tx to every pixel: (B, 1, H, W) float64."""
+    rows = torch.arange(size[0], dtype=torch.float64)[:, None]
+    cols = torch.arange(size[1], dtype=torch.float64)[None, :]
+    tx = tx_pos.double()
+    d2 = (rows - tx[:, 0, None, None]) ** 2 + (cols - tx[:, 1, None, None]) ** 2
+    return torch.log10(d2.sqrt().clamp_min(1.0))[:, None]

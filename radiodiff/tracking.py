@@ -108,6 +108,24 @@ def download_checkpoint(run_id: str, which: str, dst: Path) -> Path | None:
     return Path(client.download_artifacts(run_id, f"checkpoints/{which}", str(dst)))
 
 
+def find_finished_run(entry_point: str, config: Config, sections: tuple[str, ...]) -> str | None:
+    """The newest FINISHED run of `entry_point` in the current experiment whose `cfg.<section>.*` params all
+    equal `config`'s (the `main` pipeline reuses such a step instead of running it again)."""
+    active = mlflow.active_run()
+    experiment_ids = [active.info.experiment_id] if active else None
+    wanted = {f"cfg.{k}": _param_text(v) for k, v in config.flat().items() if k.split(".")[0] in sections}
+    runs = mlflow.search_runs(
+        experiment_ids=experiment_ids,
+        filter_string=f"tags.`radiodiff.entry_point` = '{entry_point}' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        output_format="list",
+    )
+    for run in runs:
+        if all(run.data.params.get(k) == v for k, v in wanted.items()):
+            return run.info.run_id
+    return None
+
+
 @contextmanager
 def start_run(
     entry_point: str,
