@@ -40,6 +40,12 @@ def _train_vae(config: Config, args: argparse.Namespace) -> Any:
     return train_vae(config, resume=args.resume or "")
 
 
+def _train_ldm(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.jobs.train_ldm import train_ldm
+
+    return train_ldm(config, resume=args.resume or "")
+
+
 def _main(config: Config, args: argparse.Namespace) -> Any:
     from radiodiff.jobs.main import run_main
 
@@ -83,7 +89,15 @@ COMMANDS: dict[str, Command] = {
         arguments=(("resume", {"help": "run id to continue from its last checkpoint"}),),
         run=_train_vae,
     ),
-    "train_ldm": Command("train the conditional latent diffusion model", (), _not_built(4, "train_ldm")),
+    "train_ldm": Command(
+        help="train the conditional latent diffusion model on a trained VAE",
+        arguments=(
+            ("vae", {"help": "the VAE: models:/radiodiff-vae/<version>, runs:/<run_id>/vae or a package folder"}),
+            ("resume", {"help": "run id to continue from its last checkpoint"}),
+        ),
+        run=_train_ldm,
+        config_keys=(("vae", "diffusion.vae_uri"),),
+    ),
     "evaluate": Command("score a model on a split; optionally register it", (), _not_built(5, "evaluate")),
     "report": Command("render the training report of a run", (), _not_built(6, "report")),
     "main": Command("the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (), _main),

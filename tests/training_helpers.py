@@ -38,3 +38,30 @@ def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, floa
 def runs_by_start(client: MlflowClient, experiment: str = "radiodiff") -> list:
     experiment_id = client.get_experiment_by_name(experiment).experiment_id
     return client.search_runs([experiment_id], order_by=["attributes.start_time ASC"])
+
+
+# A conditional UNet small enough for a few CPU steps on 32x32 maps (latent 3x16x16 from the tiny VAE).
+TINY_LDM = (
+    "generator.maps=6 generator.tx_per_map=2 generator.size=32 generator.workers=1 "
+    "data.image_size=[32,32] data.batch_size=4 vae.channels=8 vae.channel_mult=[1,2] "
+    "ldm.channels=8 ldm.channel_mult=[1,2] ldm.attention_heads=2 ldm.window_size=4 "
+    "diffusion.sampling_steps=2 diffusion.scale_factor=0 "
+    "ldm_train.steps=12 ldm_train.warmup_steps=2 ldm_train.val_every=4 ldm_train.sample_every=4 "
+    "ldm_train.checkpoint_every=4 ldm_train.val_batches=1 tracking.log_every=2 tracking.system_metrics=false"
+)
+
+
+def write_vae_package(folder: Path, overrides: str = TINY_LDM) -> Path:
+    """A model package of a randomly initialised tiny VAE (config.yaml + autoencoder.safetensors)."""
+    import torch
+    from safetensors.torch import save_file
+
+    from radiodiff.config import dump, load
+    from radiodiff.models.vae import AutoencoderKL
+
+    config = load(PROJECT_ROOT / "configs/default.yaml", overrides)
+    torch.manual_seed(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(AutoencoderKL(config.vae).state_dict(), folder / "autoencoder.safetensors")
+    (folder / "config.yaml").write_text(dump(config))
+    return folder

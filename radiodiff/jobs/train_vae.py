@@ -32,8 +32,8 @@ def train_vae(config: Config, resume: str = "", nested: bool = False, register: 
     return run_training(job, config, resume=resume, nested=nested)
 
 
-def _build_task(config: Config, data: TrainingData) -> tuple[VAETask, Dataset]:
-    return VAETask(config), data.splits["train"]
+def _build_task(config: Config, data: TrainingData) -> tuple[VAETask, Dataset, Config]:
+    return VAETask(config), data.splits["train"], config
 
 
 def _baselines(config: Config, data: TrainingData) -> dict[str, float]:

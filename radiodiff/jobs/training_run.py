@@ -30,8 +30,9 @@ class TrainingJob:
 
     entry_point: str
     train_config: Callable[[Config], TrainConfig]
-    build_task: Callable[[Config, TrainingData], tuple[TrainingTask, Dataset]]
-    """-> (the task, the training dataset it reads: e.g. with cached latents)."""
+    build_task: Callable[[Config, TrainingData], tuple[TrainingTask, Dataset, Config]]
+    """-> (the task, the training dataset it reads (e.g. with cached latents), the config with any value the
+    task resolved, e.g. an estimated latent scale factor)."""
     baselines: Callable[[Config, TrainingData], dict[str, float]]
     """Reference scores logged at step 0 of a new run (`baseline/...`)."""
     export: Callable[[Config, Path, int, RunTracker], None]
@@ -56,7 +57,7 @@ def run_training(job: TrainingJob, config: Config, resume: str = "", nested: boo
     train = job.train_config(config)
     data = prepare_data(config, seed=train.seed)
     torch.manual_seed(train.seed)
-    task, train_set = job.build_task(config, data)
+    task, train_set, config = job.build_task(config, data)
     with start_run(job.entry_point, config, run_name=job.entry_point, run_id=run_id or None, nested=nested) as tracker:
         tracker.log_dataset(data.root, name=data.name, digest=data.digest, context="training")
         if checkpoint is None:

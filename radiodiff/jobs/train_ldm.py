@@ -1,0 +1,63 @@
+"""The `train_ldm` job: train RadioDiff's conditional latent diffusion on top of a trained, frozen VAE."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accelerate import PartialState
+from torch.utils.data import Dataset
+
+from evaluation.baselines import fit_free_space, free_space_rmse, mean_map_rmse
+from radiodiff.config import Config, ConfigError
+from radiodiff.inference import load_vae, resolve_vae_package
+from radiodiff.jobs.common import TrainingData
+from radiodiff.jobs.training_run import TrainingJob, run_training
+from radiodiff.tracking import RunTracker
+from radiodiff.training.latents import LatentCodec, cache_latents, estimate_scale_factor
+from radiodiff.training.ldm_task import LDMTask
+
+
+def train_ldm(config: Config, resume: str = "", nested: bool = False) -> str:
+    """Train (or resume) the LDM on the VAE given by `diffusion.vae_uri`; returns the MLflow run id."""
+    if not config.diffusion.vae_uri and not resume:
+        raise ConfigError(
+            "train_ldm needs a trained VAE: pass -P vae=models:/radiodiff-vae/<version> (or runs:/<run_id>/vae, "
+            "or set diffusion.vae_uri)"
+        )
+    job = TrainingJob("train_ldm", lambda c: c.ldm_train, _build_task, _baselines, _export)
+    return run_training(job, config, resume=resume, nested=nested)
+
+
+def _build_task(config: Config, data: TrainingData) -> tuple[LDMTask, Dataset, Config]:
+    vae, _ = load_vae(resolve_vae_package(config.diffusion.vae_uri), device=PartialState().device)
+    _check_sizes(config, vae.downsample_factor * 2 ** (len(config.ldm.channel_mult) - 1))
+    train_set: Dataset = data.splits["train"]
+    codec = LatentCodec(vae, config.diffusion.scale_factor or 1.0)
+    if config.diffusion.cache_latents and config.data.crop_size is None:
+        train_set = cache_latents(train_set, codec, batch_size=config.data.batch_size)
+    if config.diffusion.scale_factor == 0:
+        source = train_set if hasattr(train_set, "means") else cache_latents(data.splits["train"], codec)
+        config = config.with_overrides({"diffusion.scale_factor": estimate_scale_factor(source)})
+        codec.scale_factor = config.diffusion.scale_factor
+    return LDMTask(config, codec, tuple(config.data.crop_size or config.data.image_size)), train_set, config
+
+
+def _check_sizes(config: Config, multiple: int) -> None:
+    for key, size in (("data.image_size", config.data.image_size), ("data.crop_size", config.data.crop_size)):
+        if size is not None and (size[0] % multiple or size[1] % multiple):
+            raise ConfigError(
+                f"{key} = {list(size)}: the VAE and the UNet's {len(config.ldm.channel_mult)} levels need "
+                f"sides that are multiples of {multiple}"
+            )
+
+
+def _baselines(config: Config, data: TrainingData) -> dict[str, float]:
+    """Free-space path loss fitted on the training maps, and the mean training map, scored on validation."""
+    if config.data.crop_size is not None:
+        return {}
+    train, val = data.splits["train"], data.splits["val"]
+    return {"free_space_rmse": free_space_rmse(fit_free_space(train), val), "mean_map_rmse": mean_map_rmse(train, val)}
+
+
+def _export(config: Config, checkpoint: Path, step: int, tracker: RunTracker) -> None:
+    tracker.set_tags({"radiodiff.vae_uri": config.diffusion.vae_uri, "radiodiff.checkpoint_step": step})

@@ -1,0 +1,99 @@
+"""The second stage as a TrainingTask: the conditional UNet learns pred_KC in the frozen VAE's latent space."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from evaluation.metrics import score_batch
+from radiodiff.config import Config
+from radiodiff.diffusion import sample, sample_time, training_loss
+from radiodiff.models.unet import ConditionalUNet
+from radiodiff.training.latents import LatentCodec
+from radiodiff.training.task import StepOutput
+from radiodiff.training.vae_task import SAMPLE_ROWS, to_unit
+from radiodiff.viz import error_rgb, radio_map_rgb
+
+MAX_TX_PER_MAP = 100_000  # per-sample seeds: seed_i = map_id * MAX_TX_PER_MAP + tx_id + offset
+
+
+def sample_seeds(batch: dict[str, Any], offset: int) -> list[int]:
+    """One sampler seed per map: its noise does not depend on which other maps share the batch."""
+    return [int(m) * MAX_TX_PER_MAP + int(k) + offset for m, k in zip(batch["map_id"], batch["tx_id"], strict=True)]
+
+
+class LDMTask:
+    """RadioDiff's conditional latent diffusion (FACTS §2) on top of a frozen, scaled first stage."""
+
+    kind = "ldm"
+    main_module = "denoiser"
+
+    def __init__(self, config: Config, codec: LatentCodec, map_size: tuple[int, int]) -> None:
+        self.config = config
+        self.codec = codec
+        vae = codec.vae
+        self.denoiser = ConditionalUNet(config.ldm, vae.config.embed_dim, map_size, latent_factor=vae.downsample_factor)
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"denoiser": self.denoiser}
+
+    def optimizers(self, modules: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
+        train = self.config.ldm_train
+        params = modules["denoiser"].parameters()
+        return {"denoiser": torch.optim.AdamW(params, lr=train.lr, betas=train.betas, weight_decay=train.weight_decay)}
+
+    def base_lrs(self) -> dict[str, float]:
+        return {"denoiser": self.config.ldm_train.lr}
+
+    def phase(self, step: int) -> str:
+        return "ldm"
+
+    def compute(self, modules: dict[str, nn.Module], batch: dict[str, Any], step: int) -> StepOutput:
+        z0 = self._latents(batch)  # (B, C_lat, h, w), scaled
+        t = sample_time(z0.shape[0], self.config.diffusion.t_eps, device=z0.device)
+        noise = torch.randn_like(z0)
+        terms = training_loss(modules["denoiser"], z0, batch["cond"], t, noise)
+        logs = {"loss": terms.loss.detach(), "loss_c": terms.loss_c.detach(), "loss_eps": terms.loss_eps.detach()}
+        return StepOutput(losses={"denoiser": terms.loss}, logs=logs)
+
+    @torch.no_grad()
+    def predict(self, model: nn.Module, batch: dict[str, Any]) -> torch.Tensor:
+        """Sampled radio maps (B, 1, H, W) on the [0, 1] grey scale, N = diffusion.sampling_steps."""
+        cond = batch["cond"]
+        f = self.codec.vae.downsample_factor
+        shape = (cond.shape[0], self.codec.vae.config.embed_dim, cond.shape[-2] // f, cond.shape[-1] // f)
+        diffusion = self.config.diffusion
+        seeds = sample_seeds(batch, self.config.ldm_train.seed)
+        result = sample(model, cond, shape, seeds, diffusion.sampling_steps, diffusion.t_eps, device=cond.device)
+        return to_unit(self.codec.decode(result.x0)).clamp(0, 1)
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
+        """FACTS §3 metrics of sampled maps against the truth, averaged over the validation maps."""
+        scores: dict[str, list[torch.Tensor]] = {}
+        for batch in batches:
+            for name, values in score_batch(self.predict(model, batch), to_unit(batch["target"])).items():
+                scores.setdefault(name, []).append(values)
+        return {name: float(torch.cat(values).mean()) for name, values in scores.items()}
+
+    @torch.no_grad()
+    def sample_grid(self, model: nn.Module, batch: dict[str, Any]) -> np.ndarray:
+        """Rows of buildings | tx | truth | prediction | |error| on the project's fixed colour scales."""
+        rows_batch = {k: v[:SAMPLE_ROWS] for k, v in batch.items()}
+        prediction = self.predict(model, rows_batch)[:, 0].cpu().numpy()
+        truth = to_unit(rows_batch["target"])[:, 0].cpu().numpy()
+        cond = to_unit(rows_batch["cond"]).cpu().numpy()
+        rows = []
+        for c, t, p in zip(cond, truth, prediction, strict=True):
+            grey = [np.repeat((255 * c[i])[..., None], 3, axis=2).astype(np.uint8) for i in (0, 1)]
+            maps = [radio_map_rgb(t, scale="unit"), radio_map_rgb(p, scale="unit"), error_rgb(np.abs(p - t))]
+            rows.append(np.concatenate(grey + maps, axis=1))
+        return np.concatenate(rows, axis=0)
+
+    def _latents(self, batch: dict[str, Any]) -> torch.Tensor:
+        if "latent_mean" in batch:
+            return self.codec.sample(batch["latent_mean"], batch["latent_std"])
+        return self.codec.sample(*self.codec.moments(batch["target"]))
