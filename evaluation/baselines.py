@@ -8,6 +8,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from evaluation.metrics import rmse
+from radiodiff.data.transforms import denormalize
 
 
 def mean_map_rmse(train: Dataset, val: Dataset, batch_size: int = 64) -> float:
@@ -17,7 +18,7 @@ def mean_map_rmse(train: Dataset, val: Dataset, batch_size: int = 64) -> float:
     """
     total, count = None, 0
     for batch in DataLoader(train, batch_size=batch_size):
-        target = (batch["target"] + 1) / 2
+        target = denormalize(batch["target"])
         total = target.sum(0) if total is None else total + target.sum(0)
         count += target.shape[0]
     mean_map = total / count
@@ -26,7 +27,7 @@ def mean_map_rmse(train: Dataset, val: Dataset, batch_size: int = 64) -> float:
 
 
 def _targets(dataset: Dataset, batch_size: int) -> list[torch.Tensor]:
-    return [(batch["target"] + 1) / 2 for batch in DataLoader(dataset, batch_size=batch_size)]
+    return [denormalize(batch["target"]) for batch in DataLoader(dataset, batch_size=batch_size)]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def fit_free_space(train: Dataset, batch_size: int = 64) -> FreeSpaceBaseline:
     sums = torch.zeros(5, dtype=torch.float64)  # n, sum x, sum y, sum xx, sum xy
     for batch in DataLoader(train, batch_size=batch_size):
         x = _log_distance(batch["tx_pos"], batch["target"].shape[-2:])
-        y = (batch["target"].double() + 1) / 2
+        y = denormalize(batch["target"].double())
         outdoor = batch["buildings"] < 0.5
         x, y = x[outdoor], y[outdoor]
         sums += torch.stack([torch.tensor(float(x.numel())), x.sum(), y.sum(), (x * x).sum(), (x * y).sum()])
@@ -65,7 +66,7 @@ def free_space_rmse(baseline: FreeSpaceBaseline, dataset: Dataset, batch_size: i
     """Mean per-image RMSE (FACTS §3) of the free-space baseline on `dataset`."""
     errors = []
     for batch in DataLoader(dataset, batch_size=batch_size):
-        truth = (batch["target"] + 1) / 2
+        truth = denormalize(batch["target"])
         errors.append(rmse(baseline.predict(batch["tx_pos"], batch["buildings"]), truth))
     return float(torch.cat(errors).mean())
 

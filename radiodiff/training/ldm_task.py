@@ -10,11 +10,12 @@ from torch import nn
 
 from evaluation.metrics import score_batch
 from radiodiff.config import Config
+from radiodiff.data.transforms import denormalize
 from radiodiff.diffusion import sample, sample_time, training_loss
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.training.latents import LatentCodec
 from radiodiff.training.task import StepOutput
-from radiodiff.training.vae_task import SAMPLE_ROWS, to_unit
+from radiodiff.training.vae_task import SAMPLE_ROWS
 from radiodiff.viz import error_rgb, radio_map_rgb
 
 MAX_TX_PER_MAP = 100_000  # per-sample seeds: seed_i = map_id * MAX_TX_PER_MAP + tx_id + offset
@@ -68,14 +69,14 @@ class LDMTask:
         diffusion = self.config.diffusion
         seeds = sample_seeds(batch, self.config.ldm_train.seed)
         result = sample(model, cond, shape, seeds, diffusion.sampling_steps, diffusion.t_eps, device=cond.device)
-        return to_unit(self.codec.decode(result.x0)).clamp(0, 1)
+        return denormalize(self.codec.decode(result.x0)).clamp(0, 1)
 
     @torch.no_grad()
     def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
         """FACTS §3 metrics of sampled maps against the truth, averaged over the validation maps."""
         scores: dict[str, list[torch.Tensor]] = {}
         for batch in batches:
-            for name, values in score_batch(self.predict(model, batch), to_unit(batch["target"])).items():
+            for name, values in score_batch(self.predict(model, batch), denormalize(batch["target"])).items():
                 scores.setdefault(name, []).append(values)
         return {name: float(torch.cat(values).mean()) for name, values in scores.items()}
 
@@ -84,8 +85,8 @@ class LDMTask:
         """Rows of buildings | tx | truth | prediction | |error| on the project's fixed colour scales."""
         rows_batch = {k: v[:SAMPLE_ROWS] for k, v in batch.items()}
         prediction = self.predict(model, rows_batch)[:, 0].cpu().numpy()
-        truth = to_unit(rows_batch["target"])[:, 0].cpu().numpy()
-        cond = to_unit(rows_batch["cond"]).cpu().numpy()
+        truth = denormalize(rows_batch["target"])[:, 0].cpu().numpy()
+        cond = denormalize(rows_batch["cond"]).cpu().numpy()
         rows = []
         for c, t, p in zip(cond, truth, prediction, strict=True):
             grey = [np.repeat((255 * c[i])[..., None], 3, axis=2).astype(np.uint8) for i in (0, 1)]

@@ -10,17 +10,13 @@ from torch import nn
 
 from evaluation.metrics import score_batch
 from radiodiff.config import Config
+from radiodiff.data.transforms import denormalize
 from radiodiff.losses.vae_gan import VAEGANLoss
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.training.task import StepOutput
 from radiodiff.viz import error_rgb, radio_map_rgb
 
 SAMPLE_ROWS = 4
-
-
-def to_unit(x: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] model space -> [0, 1] grey scale (inverse of (x - 0.5) / 0.5, FACTS §1)."""
-    return (x.float() + 1.0) / 2.0
 
 
 class VAETask:
@@ -77,7 +73,7 @@ class VAETask:
         scores: dict[str, list[torch.Tensor]] = {}
         for batch in batches:
             reconstruction, _ = model(batch["target"], sample_posterior=False)
-            for name, values in score_batch(to_unit(reconstruction), to_unit(batch["target"])).items():
+            for name, values in score_batch(denormalize(reconstruction), denormalize(batch["target"])).items():
                 scores.setdefault(name, []).append(values)
         return {name: float(torch.cat(values).mean()) for name, values in scores.items()}
 
@@ -86,8 +82,8 @@ class VAETask:
         """Rows of input | reconstruction | |error|, radio maps on the project's fixed colour scale."""
         x = batch["target"][:SAMPLE_ROWS]
         reconstruction, _ = model(x, sample_posterior=False)
-        truth = to_unit(x)[:, 0].cpu().numpy()
-        rec = to_unit(reconstruction).clamp(0, 1)[:, 0].cpu().numpy()
+        truth = denormalize(x)[:, 0].cpu().numpy()
+        rec = denormalize(reconstruction).clamp(0, 1)[:, 0].cpu().numpy()
         rows = [
             np.concatenate(
                 [radio_map_rgb(t, scale="unit"), radio_map_rgb(r, scale="unit"), error_rgb(np.abs(r - t))], 1
