@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -131,6 +132,8 @@ def resolve_config(args: argparse.Namespace, command: Command) -> Config:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; bad input ends with a one-line error and exit status 2."""
+    # MLflow advises type hints on pyfunc `predict`; our models declare explicit tensor signatures instead.
+    warnings.filterwarnings("ignore", message=r".*type hints to the `predict`", category=UserWarning)
     args = build_parser().parse_args(_drop_empty_values(list(sys.argv[1:] if argv is None else argv)))
     command = COMMANDS[args.command]
     try:

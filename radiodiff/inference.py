@@ -10,18 +10,22 @@ from __future__ import annotations
 import shutil
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import numpy as np
 import torch
+from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
-from mlflow.types import Schema, TensorSpec
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.types import ParamSchema, ParamSpec, Schema, TensorSpec
 from safetensors.torch import load_file, save_file
 
-from radiodiff.config import Config, load
+from radiodiff.config import Config, dump, load
 from radiodiff.models.vae import AutoencoderKL
+from radiodiff.predictor import InputError, RadioMapPredictor
 
 PIP_REQUIREMENTS = [
     "torch==2.14.1",
@@ -33,6 +37,17 @@ PIP_REQUIREMENTS = [
     "einops>=0.8",
 ]
 VAE_REGISTERED_NAME = "radiodiff-vae"
+MODEL_REGISTERED_NAME = "radiodiff"
+MAP_SIGNATURE = ModelSignature(
+    inputs=Schema(
+        [
+            TensorSpec(np.dtype(np.float32), (-1, -1, -1), "buildings"),
+            TensorSpec(np.dtype(np.float32), (-1, -1, -1), "tx"),
+        ]
+    ),
+    outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]),
+    params=ParamSchema([ParamSpec("steps", "integer", 0), ParamSpec("seed", "integer", 0)]),
+)
 
 
 def export_package(checkpoint_dir: Path, modules: list[str], out_dir: Path) -> Path:
@@ -40,10 +55,14 @@ def export_package(checkpoint_dir: Path, modules: list[str], out_dir: Path) -> P
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(checkpoint_dir / "config.yaml", out_dir / "config.yaml")
     for name in modules:
-        ema = checkpoint_dir / f"{name}.ema.safetensors"
-        source = ema if ema.is_file() else checkpoint_dir / f"{name}.safetensors"
-        save_file(load_file(source), out_dir / f"{name}.safetensors")
+        save_file(_export_weights(checkpoint_dir, name), out_dir / f"{name}.safetensors")
     return out_dir
+
+
+def _export_weights(checkpoint_dir: Path, module: str) -> dict[str, torch.Tensor]:
+    """A module's EMA weights when the checkpoint has them, its raw weights otherwise."""
+    ema = checkpoint_dir / f"{module}.ema.safetensors"
+    return load_file(ema if ema.is_file() else checkpoint_dir / f"{module}.safetensors")
 
 
 def load_vae(package_dir: str | Path, device: str = "cpu") -> tuple[AutoencoderKL, Config]:
@@ -101,14 +120,83 @@ def log_vae_model(checkpoint_dir: Path, step: int, register: bool = True) -> str
     return info.model_uri
 
 
+class RadioDiffModel(mlflow.pyfunc.PythonModel):
+    """pyfunc wrapper of RadioMapPredictor.
+
+    Inputs: `buildings` and `tx`, float32 (B, H, W). Params: `steps` (0: the model's default) and `seed`.
+    Output: (B, H, W) float32 path gain on the RadioMapSeer grey scale [0, 1]. Bad input is a 400 error.
+    """
+
+    def load_context(self, context: Any) -> None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.predictor = RadioMapPredictor(context.artifacts["package"], device=device)
+
+    def predict(self, context, model_input, params=None):
+        params = params or {}
+        missing = [name for name in ("buildings", "tx") if name not in model_input]
+        if missing:
+            raise MlflowException(f"missing input(s) {missing}: send buildings and tx", INVALID_PARAMETER_VALUE)
+        try:
+            return self.predictor.predict(
+                model_input["buildings"],
+                model_input["tx"],
+                steps=int(params.get("steps") or 0) or None,
+                seed=int(params.get("seed") or 0),
+            )
+        except InputError as err:
+            raise MlflowException(str(err), INVALID_PARAMETER_VALUE) from None
+
+
+def export_radiodiff_package(ldm_checkpoint: Path, vae_package: Path, out_dir: Path) -> Path:
+    """A RadioDiff model package: the LDM config (with the VAE's own `vae` section), VAE and EMA UNet weights."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = load(ldm_checkpoint / "config.yaml")
+    vae_config = load(vae_package / "config.yaml").vae
+    (out_dir / "config.yaml").write_text(dump(replace(config, vae=vae_config)))
+    shutil.copy(vae_package / "autoencoder.safetensors", out_dir / "autoencoder.safetensors")
+    ema = ldm_checkpoint / "denoiser.ema.safetensors"
+    save_file(
+        load_file(ema if ema.is_file() else ldm_checkpoint / "denoiser.safetensors"), out_dir / "denoiser.safetensors"
+    )
+    return out_dir
+
+
+def log_radiodiff_model(ldm_checkpoint: Path, vae_uri: str, step: int) -> str:
+    """Log the whole map predictor as the pyfunc model `model` of the active run; returns its model URI."""
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*type hint", category=UserWarning)  # the signature is explicit
+        vae_package = resolve_vae_package(vae_uri, Path(tmp) / "vae")
+        package = export_radiodiff_package(ldm_checkpoint, vae_package, Path(tmp) / "package")
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=_model_script(Path(tmp), "RadioDiffModel"),
+            artifacts={"package": str(package)},
+            code_paths=[str(Path(__file__).parent)],
+            signature=MAP_SIGNATURE,
+            pip_requirements=PIP_REQUIREMENTS,
+            step=step,
+        )
+    return info.model_uri
+
+
+def resolve_model_package(uri: str, dst: str | Path | None = None) -> Path:
+    """Download the package folder of a RadioDiff model (`models:/radiodiff@champion`, `runs:/<id>/model`, ...)."""
+    return _find_package(uri, "denoiser.safetensors", dst)
+
+
 def resolve_vae_package(uri: str, dst: str | Path | None = None) -> Path:
     """Download the package folder of a VAE given by `models:/...`, `runs:/...` or a local folder."""
-    if Path(uri).is_dir():
-        return Path(uri)
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst) if dst else None))
-    matches = [p.parent for p in local.rglob("config.yaml") if (p.parent / "autoencoder.safetensors").is_file()]
+    return _find_package(uri, "autoencoder.safetensors", dst)
+
+
+def _find_package(uri: str, weights: str, dst: str | Path | None) -> Path:
+    """The folder under a model URI (or a local folder) holding config.yaml and `weights`."""
+    local = Path(uri)
+    if not local.is_dir():
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst) if dst else None))
+    matches = [p.parent for p in sorted(local.rglob("config.yaml")) if (p.parent / weights).is_file()]
     if not matches:
-        raise FileNotFoundError(f"{uri} holds no radiodiff VAE package (config.yaml + autoencoder.safetensors)")
+        raise FileNotFoundError(f"{uri} holds no radiodiff model package (config.yaml + {weights})")
     return matches[0]
 
 

@@ -1,7 +1,7 @@
 """The `main` pipeline: generate_data -> train_vae -> train_ldm -> evaluate, as child runs of one parent run.
 
 A step whose finished run with the same config sections exists in the experiment is reused, not run again
-(the parent run records which run it reused under the tag `radiodiff.step.<name>`).
+(the parent run records the run of every step under the tag `radiodiff.step.<name>`).
 """
 
 from __future__ import annotations
@@ -9,27 +9,43 @@ from __future__ import annotations
 from radiodiff.config import Config
 from radiodiff.data.generated import default_data_dir
 from radiodiff.errors import NotBuiltYet
-from radiodiff.tracking import find_finished_run, start_run
+from radiodiff.tracking import RunTracker, find_finished_run, run_tag, start_run
 
 DATA_SECTIONS = ("generator",)
 VAE_SECTIONS = ("generator", "data", "vae", "vae_loss", "vae_train")
+LDM_SECTIONS = (*VAE_SECTIONS, "ldm", "diffusion", "ldm_train")
 
 
 def run_main(config: Config) -> str:
     """Run (or reuse) every step; returns the parent run id."""
-    from radiodiff.jobs.generate_data import generate_data
-    from radiodiff.jobs.train_vae import train_vae
-
     with start_run("main", config, run_name="main") as parent:
         if not config.data.data_dir:
-            data_run = find_finished_run("generate_data", config, DATA_SECTIONS)
-            if data_run is None or not default_data_dir(config.generator).is_dir():
-                generate_data(config, nested=True)
-                data_run = find_finished_run("generate_data", config, DATA_SECTIONS)
-            parent.set_tags({"radiodiff.step.generate_data": data_run})
-        vae_run = find_finished_run("train_vae", config, VAE_SECTIONS) or train_vae(config, nested=True)
-        parent.set_tags({"radiodiff.step.train_vae": vae_run})
+            _generate_data(config, parent)
+        vae_run = _step(parent, "train_vae", config, VAE_SECTIONS)
+        config = config.with_overrides({"diffusion.vae_uri": run_tag(vae_run, "radiodiff.vae_uri")})
+        ldm_run = _step(parent, "train_ldm", config, LDM_SECTIONS)
         raise NotBuiltYet(
-            f"main: generate_data and train_vae are done (train_vae run {vae_run}); "
-            "train_ldm is not built yet (issue #4), so the pipeline stops here"
+            f"main: generate_data, train_vae and train_ldm are done (train_ldm run {ldm_run}); "
+            "evaluate is not built yet (issue #5), so the pipeline stops here"
         )
+
+
+def _generate_data(config: Config, parent: RunTracker) -> None:
+    from radiodiff.jobs.generate_data import generate_data
+
+    run_id = find_finished_run("generate_data", config, DATA_SECTIONS)
+    if run_id is None or not default_data_dir(config.generator).is_dir():
+        generate_data(config, nested=True)
+        run_id = find_finished_run("generate_data", config, DATA_SECTIONS)
+    parent.set_tags({"radiodiff.step.generate_data": run_id})
+
+
+def _step(parent: RunTracker, name: str, config: Config, sections: tuple[str, ...]) -> str:
+    from radiodiff.jobs.train_ldm import train_ldm
+    from radiodiff.jobs.train_vae import train_vae
+
+    run_id = find_finished_run(name, config, sections)
+    if run_id is None:
+        run_id = {"train_vae": train_vae, "train_ldm": train_ldm}[name](config, nested=True)
+    parent.set_tags({f"radiodiff.step.{name}": run_id})
+    return run_id

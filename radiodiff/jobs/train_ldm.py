@@ -9,7 +9,7 @@ from torch.utils.data import Dataset
 
 from evaluation.baselines import fit_free_space, free_space_rmse, mean_map_rmse
 from radiodiff.config import Config, ConfigError
-from radiodiff.inference import load_vae, resolve_vae_package
+from radiodiff.inference import load_vae, log_radiodiff_model, resolve_vae_package
 from radiodiff.jobs.common import TrainingData
 from radiodiff.jobs.training_run import TrainingJob, run_training
 from radiodiff.tracking import RunTracker
@@ -60,4 +60,6 @@ def _baselines(config: Config, data: TrainingData) -> dict[str, float]:
 
 
 def _export(config: Config, checkpoint: Path, step: int, tracker: RunTracker) -> None:
-    tracker.set_tags({"radiodiff.vae_uri": config.diffusion.vae_uri, "radiodiff.checkpoint_step": step})
+    """Log the whole map predictor (VAE + UNet) as the run's pyfunc model `model`; `evaluate` registers it."""
+    model_uri = log_radiodiff_model(checkpoint, config.diffusion.vae_uri, step)
+    tracker.set_tags({"radiodiff.vae_uri": config.diffusion.vae_uri, "radiodiff.model_uri": model_uri})

@@ -11,7 +11,8 @@ from torch import nn
 from evaluation.metrics import score_batch
 from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
-from radiodiff.diffusion import sample, sample_time, training_loss
+from radiodiff.diffusion import sample_time, training_loss
+from radiodiff.generation import sample_maps
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.training.latents import LatentCodec
 from radiodiff.training.task import StepOutput
@@ -60,16 +61,10 @@ class LDMTask:
         logs = {"loss": terms.loss.detach(), "loss_c": terms.loss_c.detach(), "loss_eps": terms.loss_eps.detach()}
         return StepOutput(losses={"denoiser": terms.loss}, logs=logs)
 
-    @torch.no_grad()
     def predict(self, model: nn.Module, batch: dict[str, Any]) -> torch.Tensor:
         """Sampled radio maps (B, 1, H, W) on the [0, 1] grey scale, N = diffusion.sampling_steps."""
-        cond = batch["cond"]
-        f = self.codec.vae.downsample_factor
-        shape = (cond.shape[0], self.codec.vae.config.embed_dim, cond.shape[-2] // f, cond.shape[-1] // f)
-        diffusion = self.config.diffusion
         seeds = sample_seeds(batch, self.config.ldm_train.seed)
-        result = sample(model, cond, shape, seeds, diffusion.sampling_steps, diffusion.t_eps, device=cond.device)
-        return denormalize(self.codec.decode(result.x0)).clamp(0, 1)
+        return sample_maps(model, self.codec, batch["cond"], seeds, self.config.diffusion)
 
     @torch.no_grad()
     def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:

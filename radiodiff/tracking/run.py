@@ -1,4 +1,4 @@
-"""Everything that talks to MLflow while a job runs: the run, its params, metrics, images and artifacts.
+"""The MLflow run of a job: its params, metrics, images and artifacts, and finding runs again.
 
 Jobs receive a `RunTracker` and never import mlflow themselves. `mlflow run` creates the run and exports
 MLFLOW_RUN_ID; `start_run` attaches to it, so the same job code works under `mlflow run`, under the
@@ -106,6 +106,14 @@ def download_checkpoint(run_id: str, which: str, dst: Path) -> Path | None:
         return None
     dst.mkdir(parents=True, exist_ok=True)
     return Path(client.download_artifacts(run_id, f"checkpoints/{which}", str(dst)))
+
+
+def run_tag(run_id: str, key: str) -> str:
+    """A tag of a run; a missing tag raises KeyError naming the run and the tag."""
+    tags = MlflowClient().get_run(run_id).data.tags
+    if key not in tags:
+        raise KeyError(f"run {run_id} has no tag {key!r}")
+    return tags[key]
 
 
 def find_finished_run(entry_point: str, config: Config, sections: tuple[str, ...]) -> str | None:

@@ -1,0 +1,44 @@
+"""From a condition to radio maps: RadioDiff's few-step sampler in latent space, then the VAE decoder.
+
+Shared by validation during training and by the inference predictor, so both sample the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from radiodiff.config import DiffusionConfig
+from radiodiff.data.transforms import denormalize
+from radiodiff.diffusion import sample
+from radiodiff.training.latents import LatentCodec
+
+
+@torch.no_grad()
+def sample_maps(
+    denoiser: nn.Module,
+    codec: LatentCodec,
+    cond: torch.Tensor,
+    seeds: Sequence[int],
+    diffusion: DiffusionConfig,
+    steps: int | None = None,
+) -> torch.Tensor:
+    """Radio maps for conditions, one sampler seed per map.
+
+    Args:
+        denoiser: the conditional UNet, model(x_t, t_input, cond) -> (F1, F2), in eval mode.
+        codec: the frozen first stage and its latent scale factor.
+        cond: (B, 3, H, W) condition images in [-1, 1].
+        seeds: B integers: map i depends only on seeds[i] and cond[i].
+        diffusion: t_eps and the default number of steps.
+        steps: sampler steps N (N + 1 network calls); None: `diffusion.sampling_steps`.
+    Returns:
+        (B, 1, H, W) radio maps on the [0, 1] grey scale.
+    """
+    f = codec.vae.downsample_factor
+    shape = (cond.shape[0], codec.vae.config.embed_dim, cond.shape[-2] // f, cond.shape[-1] // f)
+    steps = steps or diffusion.sampling_steps
+    result = sample(denoiser, cond, shape, list(seeds), steps, diffusion.t_eps, device=cond.device)
+    return denormalize(codec.decode(result.x0)).clamp(0, 1)
