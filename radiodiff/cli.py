@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +44,15 @@ def _train_ldm(config: Config, args: argparse.Namespace) -> Any:
     from radiodiff.jobs.train_ldm import train_ldm
 
     return train_ldm(config, resume=args.resume or "")
+
+
+def _evaluate(config: Config, args: argparse.Namespace) -> Any:
+    from evaluation.evaluate import evaluate
+
+    if not args.model:
+        raise ConfigError("evaluate needs a model: --model runs:/<run_id>/model or models:/radiodiff@champion")
+    register = str(args.register).lower() in ("1", "true", "yes")
+    return evaluate(config, args.model, split=args.split or "test", steps=args.steps or 0, register=register)
 
 
 def _main(config: Config, args: argparse.Namespace) -> Any:
@@ -99,7 +107,19 @@ COMMANDS: dict[str, Command] = {
         run=_train_ldm,
         config_keys=(("vae", "diffusion.vae_uri"),),
     ),
-    "evaluate": Command("score a model on a split; optionally register it", (), _not_built(5, "evaluate")),
+    "evaluate": Command(
+        help="score a model on a split; optionally register it and promote it to champion",
+        arguments=(
+            (
+                "model",
+                {"help": "model URI: runs:/<run_id>/model, models:/radiodiff/<version>, models:/radiodiff@champion"},
+            ),
+            ("split", {"choices": ["train", "val", "test"], "help": "split to score (default test)"}),
+            ("steps", {"type": int, "help": "sampler steps N (default: the model's)"}),
+            ("register", {"help": "true: register as a radiodiff version; champion if better on test/rmse"}),
+        ),
+        run=_evaluate,
+    ),
     "report": Command("render the training report of a run", (), _not_built(6, "report")),
     "main": Command("the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (), _main),
 }
@@ -132,8 +152,6 @@ def resolve_config(args: argparse.Namespace, command: Command) -> Config:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; bad input ends with a one-line error and exit status 2."""
-    # MLflow advises type hints on pyfunc `predict`; our models declare explicit tensor signatures instead.
-    warnings.filterwarnings("ignore", message=r".*type hints to the `predict`", category=UserWarning)
     args = build_parser().parse_args(_drop_empty_values(list(sys.argv[1:] if argv is None else argv)))
     command = COMMANDS[args.command]
     try:

@@ -59,11 +59,14 @@ class RadioMapPredictor:
         """
         buildings, tx = _check_inputs(buildings, tx)
         cond = torch.from_numpy(np.stack([self._condition(b, t) for b, t in zip(buildings, tx, strict=True)]))
-        seeds = [seed + i for i in range(len(buildings))]
-        maps = sample_maps(self.denoiser, self.codec, cond.to(self.device), seeds, self.config.diffusion, steps)
+        maps = self.predict_conditions(cond, [seed + i for i in range(len(buildings))], steps)
         if maps.shape[-2:] != buildings.shape[-2:]:
             maps = F.interpolate(maps, size=buildings.shape[-2:], mode="bilinear", align_corners=False)
         return maps[:, 0].cpu().numpy().astype(np.float32)
+
+    def predict_conditions(self, cond: torch.Tensor, seeds: list[int], steps: int | None = None) -> torch.Tensor:
+        """Radio maps (B, 1, H', W') in [0, 1] for condition images (B, 3, H', W') in [-1, 1] at the model's size."""
+        return sample_maps(self.denoiser, self.codec, cond.to(self.device), seeds, self.config.diffusion, steps)
 
     def _condition(self, buildings: np.ndarray, tx: np.ndarray) -> np.ndarray:
         """(3, H', W') in [-1, 1] at the model's size: [buildings, tx, buildings] (static setting)."""

@@ -71,6 +71,14 @@ class RunTracker:
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         mlflow.log_artifact(str(path), artifact_path)
 
+    def log_table(self, columns: dict[str, list], artifact_file: str) -> None:
+        """A table (column name -> values) shown in the run's artifact viewer and evaluation views."""
+        mlflow.log_table(data=columns, artifact_file=artifact_file)
+
+    def set_description(self, markdown: str) -> None:
+        """The run's description (shown on the run page)."""
+        mlflow.set_tag("mlflow.note.content", markdown)
+
     def log_artifacts(self, folder: str | Path, artifact_path: str) -> None:
         mlflow.log_artifacts(str(folder), artifact_path)
 
