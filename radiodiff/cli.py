@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from radiodiff.config import Config, ConfigError, load, parse_overrides
@@ -53,6 +54,20 @@ def _evaluate(config: Config, args: argparse.Namespace) -> Any:
         raise ConfigError("evaluate needs a model: --model runs:/<run_id>/model or models:/radiodiff@champion")
     register = str(args.register).lower() in ("1", "true", "yes")
     return evaluate(config, args.model, split=args.split or "test", steps=args.steps or 0, register=register)
+
+
+def _predict(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.jobs.predict import predict_map
+
+    if not (args.buildings and args.tx and args.out):
+        raise ConfigError("predict needs --buildings B.png --tx ROW,COL --out OUT")
+    try:
+        row, col = (int(v) for v in args.tx.split(","))
+    except ValueError:
+        raise ConfigError(f"--tx {args.tx!r}: expected ROW,COL (two integers)") from None
+    written = predict_map(args.model, Path(args.buildings), (row, col), Path(args.out), args.steps or 0, args.seed or 0)
+    print(f"radiodiff predict: wrote {written} and {written.with_suffix('.npy')}")
+    return written
 
 
 def _main(config: Config, args: argparse.Namespace) -> Any:
@@ -121,6 +136,18 @@ COMMANDS: dict[str, Command] = {
         run=_evaluate,
     ),
     "report": Command("render the training report of a run", (), _not_built(6, "report")),
+    "predict": Command(
+        help="predict one radio map: a PNG with a dB colour bar and a .npy of the gain in dB",
+        arguments=(
+            ("model", {"default": "models:/radiodiff@champion", "help": "model URI (default: the champion)"}),
+            ("buildings", {"help": "building mask PNG (non-zero inside buildings)"}),
+            ("tx", {"help": "transmitter position ROW,COL in the PNG's pixels"}),
+            ("out", {"help": "output path (OUT.png and OUT.npy)"}),
+            ("steps", {"type": int, "help": "sampler steps N (default: the model's)"}),
+            ("seed", {"type": int, "help": "sampler seed (default 0)"}),
+        ),
+        run=_predict,
+    ),
     "main": Command("the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (), _main),
 }
 
@@ -135,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--data-dir", "--data_dir", dest="data_dir", default="", help="data root")
         for dest, options in command.arguments:
             flags = sorted({f"--{dest}", f"--{dest.replace('_', '-')}"})
-            sub.add_argument(*flags, dest=dest, default=None, **options)
+            sub.add_argument(*flags, dest=dest, **{"default": None, **options})
     return parser
 
 

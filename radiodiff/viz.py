@@ -6,14 +6,16 @@ a colour means the same path gain in every image, never a per-image min-max.
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+from PIL import Image
 
 from radiodiff.data.gain_scale import GAIN_MAX_DB, GAIN_MIN_DB, GREY_MAX
 
-__all__ = ["BUILDING_RGB", "DEFAULT_CMAP", "ERROR_CMAP", "ERROR_MAX", "error_rgb", "radio_map_rgb"]
+__all__ = ["BUILDING_RGB", "DEFAULT_CMAP", "ERROR_CMAP", "ERROR_MAX", "error_rgb", "radio_map_figure", "radio_map_rgb"]
 
 DEFAULT_CMAP = "turbo"
 """matplotlib colormap of radio maps: dark blue at the -147 dB floor, dark red at -47 dB."""
@@ -86,3 +88,33 @@ def error_rgb(abs_error: np.ndarray, vmax: float = ERROR_MAX, cmap: str = ERROR_
         raise ValueError(f"error map must be (H, W), got shape {values.shape}")
     index = np.clip(np.rint(np.nan_to_num(values / vmax, nan=1.0) * GREY_MAX), 0, GREY_MAX).astype(np.intp)
     return _lookup_table(cmap)[index]
+
+
+def radio_map_figure(
+    gain_db: np.ndarray, title: str = "", tx: tuple[int, int] | None = None, cmap: str = DEFAULT_CMAP
+) -> Image.Image:
+    """A radio map in dB with its colour bar (the fixed window), buildings (NaN) in white, the tx as a cross.
+
+    Args:
+        gain_db: (H, W) path gain in dB; NaN marks buildings.
+    Returns:
+        The rendered figure as a PIL image.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colormap = matplotlib.colormaps[cmap].copy()
+    colormap.set_bad("white")
+    figure, axes = plt.subplots(figsize=(5.2, 4.4), dpi=110)
+    shown = axes.imshow(np.ma.masked_invalid(gain_db), cmap=colormap, vmin=GAIN_MIN_DB, vmax=GAIN_MAX_DB)
+    if tx is not None:
+        axes.plot(tx[1], tx[0], marker="x", color="black", markersize=9, mew=2)
+    figure.colorbar(shown, ax=axes, label="path gain (dB)")
+    axes.set(title=title, xlabel="column (px)", ylabel="row (px)")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")

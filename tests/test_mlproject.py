@@ -21,7 +21,7 @@ CONTRACT = ["generate_data", "eda", "train_vae", "train_ldm", "evaluate", "repor
 def test_mlproject_has_the_contract_entry_points() -> None:
     project = load_project(str(ROOT))
     assert sorted(project._entry_points) == sorted(CONTRACT)
-    assert sorted(COMMANDS) == sorted(CONTRACT)
+    assert set(CONTRACT) <= set(COMMANDS)  # plus console-only commands (predict, ...)
     assert project.env_config_path.endswith("conda.yaml")
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from radiodiff.config import Config
 from radiodiff.data.generated import default_data_dir
-from radiodiff.errors import NotBuiltYet
-from radiodiff.tracking import RunTracker, find_finished_run, run_tag, start_run
+from radiodiff.tracking import RunTracker, find_finished_run, find_run_with_params, run_tag, start_run
 
 DATA_SECTIONS = ("generator",)
 VAE_SECTIONS = ("generator", "data", "vae", "vae_loss", "vae_train")
@@ -24,10 +23,18 @@ def run_main(config: Config) -> str:
         vae_run = _step(parent, "train_vae", config, VAE_SECTIONS)
         config = config.with_overrides({"diffusion.vae_uri": run_tag(vae_run, "radiodiff.vae_uri")})
         ldm_run = _step(parent, "train_ldm", config, LDM_SECTIONS)
-        raise NotBuiltYet(
-            f"main: generate_data, train_vae and train_ldm are done (train_ldm run {ldm_run}); "
-            "evaluate is not built yet (issue #5), so the pipeline stops here"
-        )
+        _evaluate(parent, config, run_tag(ldm_run, "radiodiff.model_uri"))
+        return parent.run_id
+
+
+def _evaluate(parent: RunTracker, config: Config, model_uri: str) -> None:
+    """Score the LDM's model on the test split and register it (champion only if better), once per model."""
+    from evaluation.evaluate import evaluate
+
+    run_id = find_run_with_params("evaluate", {"model_uri": model_uri, "split": "test"})
+    if run_id is None:
+        run_id = evaluate(config, model_uri, split="test", register=True, nested=True)
+    parent.set_tags({"radiodiff.step.evaluate": run_id})
 
 
 def _generate_data(config: Config, parent: RunTracker) -> None:

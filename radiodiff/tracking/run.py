@@ -127,11 +127,16 @@ def run_tag(run_id: str, key: str) -> str:
 def find_finished_run(entry_point: str, config: Config, sections: tuple[str, ...]) -> str | None:
     """The newest FINISHED run of `entry_point` in the current experiment whose `cfg.<section>.*` params all
     equal `config`'s (the `main` pipeline reuses such a step instead of running it again)."""
+    wanted = {f"cfg.{k}": v for k, v in config.flat().items() if k.split(".")[0] in sections}
+    return find_run_with_params(entry_point, wanted)
+
+
+def find_run_with_params(entry_point: str, params: dict[str, Any]) -> str | None:
+    """The newest FINISHED run of `entry_point` in the active run's experiment with all these param values."""
     active = mlflow.active_run()
-    experiment_ids = [active.info.experiment_id] if active else None
-    wanted = {f"cfg.{k}": _param_text(v) for k, v in config.flat().items() if k.split(".")[0] in sections}
+    wanted = {k: _param_text(v) for k, v in params.items()}
     runs = mlflow.search_runs(
-        experiment_ids=experiment_ids,
+        experiment_ids=[active.info.experiment_id] if active else None,
         filter_string=f"tags.`radiodiff.entry_point` = '{entry_point}' and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time DESC"],
         output_format="list",
