@@ -45,7 +45,7 @@ def test_train_vae_run_records_everything(home: Path, monkeypatch: pytest.Monkey
     assert run.data.tags["radiodiff.vae_uri"] == "models:/radiodiff-vae/1"
     assert [d.dataset.name for d in run.inputs.dataset_inputs] == [f"generated-{_fingerprint(config)}"]
 
-    for key in TRAIN_KEYS + ["nan_skips"]:
+    for key in [*TRAIN_KEYS, "nan_skips"]:
         assert [s for s, _ in history(client, run_id, f"train/{key}")] == list(range(2, 25, 2)), key
     assert [s for s, _ in history(client, run_id, "val/rmse")] == [0, 8, 16, 24]
     for key in ("val/ssim", "val/psnr", "val/nmse", "baseline/mean_map_rmse"):
