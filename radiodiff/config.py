@@ -242,7 +242,9 @@ class TrainConfig:
         _require(self.lr > 0, "lr", self.lr, "> 0")
         _require(self.weight_decay >= 0, "weight_decay", self.weight_decay, ">= 0")
         _require(all(0 <= b < 1 for b in self.betas), "betas", list(self.betas), "two values in [0, 1)")
-        _require(self.warmup_steps >= 0, "warmup_steps", self.warmup_steps, ">= 0")
+        _require(
+            0 <= self.warmup_steps < self.steps, "warmup_steps", self.warmup_steps, f"0 .. steps - 1 ({self.steps - 1})"
+        )
         _require(0 <= self.lr_floor <= 1, "lr_floor", self.lr_floor, "0 .. 1 (a fraction of lr)")
         _require(self.poly_power > 0, "poly_power", self.poly_power, "> 0")
         _require(self.grad_clip >= 0, "grad_clip", self.grad_clip, ">= 0")

@@ -34,6 +34,7 @@ class RunTracker:
         self.run_id = run_id
         self.synchronous = synchronous
         self.client = MlflowClient()
+        self._pending: list = []  # RunOperations of asynchronous calls not yet waited for
 
     def log_config(self, config: Config) -> None:
         """The resolved config as params `cfg.<section>.<key>` and as the artifact `config/resolved.yaml`."""
@@ -52,11 +53,12 @@ class RunTracker:
         mlflow.set_tags({k: str(v) for k, v in tags.items()})
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step, synchronous=self.synchronous)
+        values = {k: float(v) for k, v in metrics.items()}
+        self._remember(mlflow.log_metrics(values, step=step, synchronous=self.synchronous))
 
     def log_image(self, key: str, image: np.ndarray, step: int) -> None:
         """An (H, W, 3) uint8 image under an image key with a step slider in the UI."""
-        mlflow.log_image(image, key=key, step=step, synchronous=self.synchronous)
+        self._remember(mlflow.log_image(image, key=key, step=step, synchronous=self.synchronous))
 
     def log_figure_png(self, image: np.ndarray, artifact_file: str) -> None:
         """An (H, W, 3) uint8 image as a PNG artifact file."""
@@ -103,8 +105,18 @@ class RunTracker:
         mlflow.log_input(MetaDataset(source, name=name, digest=digest[:36]), context=context)
 
     def flush(self) -> None:
-        """Wait until every asynchronous metric has reached the store."""
-        mlflow.flush_async_logging()
+        """Wait until every asynchronous metric and image logged so far has reached the store.
+
+        Waiting on the operations themselves takes milliseconds; `mlflow.flush_async_logging()` restarts the
+        logging thread and can idle up to a second per call.
+        """
+        for operation in self._pending:
+            operation.wait()
+        self._pending.clear()
+
+    def _remember(self, operation: object) -> None:
+        if operation is not None:
+            self._pending.append(operation)
 
 
 def download_checkpoint(run_id: str, which: str, dst: Path) -> Path | None:
@@ -175,11 +187,10 @@ def start_run(
         log_system_metrics=config.tracking.system_metrics,
     )
     with run:
-        tracker = RunTracker(run.info.run_id)
+        tracker = RunTracker(run.info.run_id, synchronous=not config.tracking.async_logging)
         tracker.set_tags({"radiodiff.entry_point": entry_point, **_git_tags()})
         tracker.log_config(config)
-        yield tracker
-        tracker.flush()
+        yield tracker  # ending the run drains the asynchronous queue
 
 
 def _experiment_name(config: Config) -> str:

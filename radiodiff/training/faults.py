@@ -19,14 +19,17 @@ KILL_STEP_VARIABLE = "RADIODIFF_FAULT_KILL_AT_STEP"
 
 
 def parse_steps(text: str) -> frozenset[int]:
-    """ "3,5-7" -> {3, 5, 6, 7}; a malformed list raises ValueError naming the variable."""
+    """ "3,5-7" -> {3, 5, 6, 7}; a malformed list, reversed or open range raises ValueError naming the variable."""
     steps: set[int] = set()
     for part in filter(None, (p.strip() for p in text.split(","))):
-        first, _, last = part.partition("-")
+        first, dash, last = part.partition("-")
         try:
-            steps.update(range(int(first), int(last or first) + 1))
+            low, high = int(first), int(last if dash else first)
         except ValueError:
-            raise ValueError(f"{NAN_STEPS_VARIABLE}={text!r}: expected steps like '12,20-22'") from None
+            low, high = 1, 0
+        if high < low:
+            raise ValueError(f"{NAN_STEPS_VARIABLE}={text!r}: expected steps like '12,20-22'")
+        steps.update(range(low, high + 1))
     return frozenset(steps)
 
 

@@ -48,6 +48,10 @@ class MetricsLog:
         self.done = tracker.logged_steps(keys) if tracker else {}
         self.done_images = tracker.logged_image_steps("samples") if tracker else set()
 
+    def start_clock(self, step: int) -> None:
+        """Start timing throughput at `step` (the first optimisation step of this process)."""
+        self._clock = (time.perf_counter(), step)
+
     def training(self, step: int, logs: dict[str, float], lr: float, nan_skips: int, every: bool) -> None:
         """Log `train/*` at this step when it is a logging step (or `every` forces it)."""
         if step % self.log_every and not every:

@@ -128,6 +128,7 @@ class Trainer:
             self._evaluate(step=0)
             self._save("last")
         stream = self._micro_batches()
+        self.log.start_clock(self.state.step)
         bar = tqdm(total=self.train.steps, initial=self.state.step, disable=not self.accelerator.is_main_process)
         while self.state.step < self.train.steps:
             logs = self._optimisation_step(stream)
