@@ -64,9 +64,7 @@ def write_radiomapseer(
     return positions
 
 
-def _random_rectangles(
-    rng: np.random.Generator, height: int, width: int, count: int, side: int = 8
-) -> np.ndarray:
+def _random_rectangles(rng: np.random.Generator, height: int, width: int, count: int, side: int = 8) -> np.ndarray:
     mask = np.zeros((height, width), np.uint8)
     side = min(side, height // 2, width // 2)
     for _ in range(count):

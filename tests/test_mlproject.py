@@ -42,11 +42,15 @@ def test_cli_params_become_config_overrides() -> None:
     assert (args.maps, args.size, args.tx_per_map) == (3, 48, None)
 
 
-def test_unbuilt_entry_point_exits_nonzero_with_one_line(project_root: Path) -> None:
-    done = subprocess.run([sys.executable, "entrypoints/report.py"], cwd=project_root, capture_output=True, text=True)
+def test_bad_input_exits_2_with_one_line(project_root: Path, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(project_root / "entrypoints/train_vae.py"), "--config", str(project_root / "configs/default.yaml"),
+         "--overrides", "vae.chanels=8"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
-    assert "not built yet (issue #6)" in done.stderr
+    assert "unknown config key 'vae.chanels': did you mean 'channels'?" in done.stderr
 
 
 def test_conda_env_pins_match_pyproject() -> None:

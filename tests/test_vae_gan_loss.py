@@ -84,9 +84,7 @@ def test_discriminator_loss_gives_no_gradient_to_the_autoencoder() -> None:
 def test_before_disc_start_the_discriminator_is_not_called() -> None:
     loss = make_loss()
     x, reconstruction = torch.zeros(1, 1, 4, 4), torch.ones(1, 1, 4, 4)
-    value, logs = loss.generator_loss(
-        x, reconstruction, standard_posterior(), DISC_START - 1, nn.Parameter(x)
-    )
+    value, logs = loss.generator_loss(x, reconstruction, standard_posterior(), DISC_START - 1, nn.Parameter(x))
     value_d, logs_d = loss.discriminator_loss(x, reconstruction, DISC_START - 1)
     assert loss.discriminator.calls == 0
     torch.testing.assert_close(value, torch.tensor(2.0))  # L1 1 + L2 1, KL 0
