@@ -70,6 +70,35 @@ def _predict(config: Config, args: argparse.Namespace) -> Any:
     return written
 
 
+def _eda(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.eda import DEFAULT_MAX_RADIO_MAPS
+    from radiodiff.jobs.eda import run_eda
+
+    cap = DEFAULT_MAX_RADIO_MAPS if args.max_radio_maps is None else args.max_radio_maps
+    return run_eda(config, max_radio_maps=cap)
+
+
+def _derive_edges(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.data.edge_dataset import write_edge_dataset
+    from radiodiff.data.generated import resolve_data_root
+
+    if not args.out_dir:
+        raise ConfigError("derive_edges needs --out_dir DST (the folder of the edge-map data set)")
+    source = resolve_data_root(config)
+    summary = write_edge_dataset(source, Path(args.out_dir), args.method or "canny", config.data.simulation)
+    print(f"radiodiff derive_edges: {summary}")
+    return summary
+
+
+def _report(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.jobs.report import run_report
+
+    experiment = args.experiment or config.tracking.experiment
+    output = run_report(run_id=args.run_id or "", experiment=experiment, compare=args.compare or "")
+    print(f"radiodiff report: {output.html_uri} (local copy: {output.folder})")
+    return output
+
+
 def _main(config: Config, args: argparse.Namespace) -> Any:
     from radiodiff.jobs.main import run_main
 
@@ -107,7 +136,13 @@ COMMANDS: dict[str, Command] = {
             ("workers", "generator.workers"),
         ),
     ),
-    "eda": Command("analyse a data set and log figures and statistics", (), _not_built(6, "eda")),
+    "eda": Command(
+        help="analyse a data set: every file checked, statistics and figures logged as a run",
+        arguments=(
+            ("max_radio_maps", {"type": int, "help": "radio maps decoded for statistics and figures (0: all)"}),
+        ),
+        run=_eda,
+    ),
     "train_vae": Command(
         help="train the autoencoder (two-phase VAE-GAN)",
         arguments=(("resume", {"help": "run id to continue from its last checkpoint"}),),
@@ -135,7 +170,15 @@ COMMANDS: dict[str, Command] = {
         ),
         run=_evaluate,
     ),
-    "report": Command("render the training report of a run", (), _not_built(6, "report")),
+    "report": Command(
+        help="render the training report of a run (figures + Markdown/HTML) into its artifacts under report/",
+        arguments=(
+            ("run_id", {"help": "the run to report on (default: the experiment's latest training run)"}),
+            ("experiment", {"help": "take this experiment's latest training run (default: tracking.experiment)"}),
+            ("compare", {"help": "more run ids to compare with, separated by spaces or commas"}),
+        ),
+        run=_report,
+    ),
     "predict": Command(
         help="predict one radio map: a PNG with a dB colour bar and a .npy of the gain in dB",
         arguments=(
@@ -147,6 +190,16 @@ COMMANDS: dict[str, Command] = {
             ("seed", {"type": int, "help": "sampler seed (default 0)"}),
         ),
         run=_predict,
+    ),
+    "derive_edges": Command(
+        help="write the edge maps of gain/<simulation> as a new data root (inputs hard-linked or copied)",
+        arguments=(
+            ("out_dir", {"help": "output data root DST"}),
+            ("method", {"help": "edge detector: canny, sobel, laplacian or prewitt (default canny)"}),
+            ("simulation", {"help": "folder under gain/ to transform (default: data.simulation)"}),
+        ),
+        run=_derive_edges,
+        config_keys=(("simulation", "data.simulation"),),
     ),
     "main": Command("the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (), _main),
 }

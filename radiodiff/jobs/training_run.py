@@ -62,6 +62,9 @@ def run_training(job: TrainingJob, config: Config, resume: str = "", nested: boo
         tracker.log_dataset(data.root, name=data.name, digest=data.digest, context="training")
         if checkpoint is None:
             tracker.log_metrics({f"baseline/{k}": v for k, v in job.baselines(config, data).items()}, step=0)
+            summary = task.summary()
+            tracker.log_table(summary, "model/summary.json")
+            tracker.log_params({"model.parameters": summary["parameters"][-1], "model.gflops": summary["gflops"][-1]})
         log = MetricsLog(tracker, config.tracking.log_every, config.data.batch_size * train.grad_accum)
         folder = run_dir(tracker.run_id)
         trainer = Trainer(task, config, train, (train_set, data.splits["val"]), folder, log, resume_from=checkpoint)

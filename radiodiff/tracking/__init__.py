@@ -15,6 +15,7 @@ from radiodiff.tracking.run import (
 __all__ = ["RunTracker", "download_checkpoint", "find_finished_run", "find_run_with_params", "run_tag", "start_run"]
 
 # Reading runs back (reports) and adding to a run after the fact.
+from radiodiff.tracking.amend import add_artifacts, set_run_tags
 from radiodiff.tracking.history import (
     MetricPoint,
     RunNotFound,
@@ -25,7 +26,6 @@ from radiodiff.tracking.history import (
     metric_history,
     read_artifact,
 )
-from radiodiff.tracking.reenter import add_artifacts, set_run_tags
 
 __all__ += [
     "MetricPoint",

@@ -39,6 +39,7 @@ class RunRecord:
     run_id: str
     run_name: str
     experiment_id: str
+    experiment_name: str
     status: str
     """RUNNING, SCHEDULED, FINISHED, FAILED or KILLED."""
     start_time_ms: int
@@ -51,10 +52,12 @@ class RunRecord:
 def fetch_run(run_id: str) -> RunRecord:
     """The record of a run; raises RunNotFound naming the run and the tracking store when it does not exist."""
     run = _get_run(run_id)
+    experiment = MlflowClient().get_experiment(run.info.experiment_id)
     return RunRecord(
         run_id=run.info.run_id,
         run_name=run.info.run_name or "",
         experiment_id=run.info.experiment_id,
+        experiment_name=experiment.name,
         status=run.info.status,
         start_time_ms=int(run.info.start_time or 0),
         end_time_ms=int(run.info.end_time) if run.info.end_time else None,
@@ -106,9 +109,7 @@ def latest_training_run(experiment: str, metric: str = "train/loss") -> str:
     found = client.get_experiment_by_name(experiment)
     if found is None:
         raise RunNotFound(f"no experiment named {experiment!r} in the tracking store {client.tracking_uri}")
-    runs = client.search_runs(
-        [found.experiment_id], order_by=["attributes.start_time DESC"], max_results=SEARCH_LIMIT
-    )
+    runs = client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"], max_results=SEARCH_LIMIT)
     for run in runs:
         if metric in run.data.metrics:
             return run.info.run_id

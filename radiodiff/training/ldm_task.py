@@ -13,6 +13,7 @@ from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
 from radiodiff.diffusion import sample_time, training_loss
 from radiodiff.generation import sample_maps
+from radiodiff.models.summary import model_summary
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.training.latents import LatentCodec
 from radiodiff.training.task import StepOutput
@@ -65,6 +66,12 @@ class LDMTask:
         """Sampled radio maps (B, 1, H, W) on the [0, 1] grey scale, N = diffusion.sampling_steps."""
         seeds = sample_seeds(batch, self.config.ldm_train.seed)
         return sample_maps(model, self.codec, batch["cond"], seeds, self.config.diffusion)
+
+    def summary(self) -> dict[str, list]:
+        unet = self.denoiser
+        x_t = torch.zeros(1, unet.latent_channels, *unet.latent_size)
+        cond = torch.zeros(1, unet.cond_channels, *unet.map_size)
+        return model_summary(unet, lambda model: model(x_t, torch.zeros(1), cond))
 
     @torch.no_grad()
     def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:

@@ -50,6 +50,10 @@ class TrainingTask(Protocol):
         """A name of the training phase at `step` (recorded as a tag when it changes)."""
         ...
 
+    def summary(self) -> dict[str, list]:
+        """Parameters and FLOPs per module of the main network at the configured size (a table)."""
+        ...
+
     @torch.no_grad()
     def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
         """Validation metrics (keys without prefix: rmse, ssim, ...) of the EMA model on the batches."""

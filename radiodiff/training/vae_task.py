@@ -12,6 +12,7 @@ from evaluation.metrics import score_batch
 from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
 from radiodiff.losses.vae_gan import VAEGANLoss
+from radiodiff.models.summary import model_summary
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.training.task import StepOutput
 from radiodiff.viz import error_rgb, radio_map_rgb
@@ -66,6 +67,11 @@ class VAETask:
             losses["discriminator"] = loss_d
             logs["loss_d"] = logs_d["loss_d"]
         return StepOutput(losses=losses, logs=logs)
+
+    def summary(self) -> dict[str, list]:
+        height, width = self.config.data.crop_size or self.config.data.image_size
+        example = torch.zeros(1, self.config.vae.in_channels, height, width)
+        return model_summary(self.autoencoder, lambda model: model(example, sample_posterior=False))
 
     @torch.no_grad()
     def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
