@@ -44,8 +44,8 @@ def test_cli_params_become_config_overrides() -> None:
 
 def test_bad_input_exits_2_with_one_line(project_root: Path, tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(project_root / "entrypoints/train_vae.py"), "--config", str(project_root / "configs/default.yaml"),
-         "--overrides", "vae.chanels=8"],
+        [sys.executable, str(project_root / "entrypoints/train_vae.py"),
+         "--config", str(project_root / "configs/default.yaml"), "--overrides", "vae.chanels=8"],
         cwd=tmp_path, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 2

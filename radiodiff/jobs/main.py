@@ -51,7 +51,8 @@ def _step(parent: RunTracker, name: str, config: Config, sections: tuple[str, ..
     from radiodiff.jobs.train_ldm import train_ldm
     from radiodiff.jobs.train_vae import train_vae
 
-    run_id = find_finished_run(name, config, sections)
+    derived = ("diffusion.scale_factor",) if config.diffusion.scale_factor == 0 else ()  # estimated by train_ldm
+    run_id = find_finished_run(name, config, sections, ignore=derived)
     if run_id is None:
         run_id = {"train_vae": train_vae, "train_ldm": train_ldm}[name](config, nested=True)
     parent.set_tags({f"radiodiff.step.{name}": run_id})

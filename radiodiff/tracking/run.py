@@ -136,10 +136,13 @@ def run_tag(run_id: str, key: str) -> str:
     return tags[key]
 
 
-def find_finished_run(entry_point: str, config: Config, sections: tuple[str, ...]) -> str | None:
+def find_finished_run(
+    entry_point: str, config: Config, sections: tuple[str, ...], ignore: tuple[str, ...] = ()
+) -> str | None:
     """The newest FINISHED run of `entry_point` in the current experiment whose `cfg.<section>.*` params all
-    equal `config`'s (the `main` pipeline reuses such a step instead of running it again)."""
-    wanted = {f"cfg.{k}": v for k, v in config.flat().items() if k.split(".")[0] in sections}
+    equal `config`'s, but for the `ignore`d keys (values the job derives itself, such as an estimated latent scale);
+    the `main` pipeline reuses such a step instead of running it again."""
+    wanted = {f"cfg.{k}": v for k, v in config.flat().items() if k.split(".")[0] in sections and k not in ignore}
     return find_run_with_params(entry_point, wanted)
 
 
