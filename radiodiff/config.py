@@ -89,6 +89,8 @@ class DataConfig:
     """Share of maps held out for testing (leak_free split)."""
     split_seed: int = 0
     """Seed of the leak_free split's shuffle."""
+    tx_radius: int = 0
+    """Radius in pixels of the transmitter marker drawn in the condition (0: one pixel, as RadioMapSeer's)."""
     crop_size: tuple[int, int] | None = None
     """(H, W) of tx-aware random training crops; null keeps whole maps."""
     crop_tx_margin: int = 4
@@ -111,6 +113,7 @@ class DataConfig:
             _require(fits, "crop_size", list(self.crop_size), f"8 .. image_size {[h, w]}")
             margin_ok = 0 <= 2 * self.crop_tx_margin < min(ch, cw)
             _require(margin_ok, "crop_tx_margin", self.crop_tx_margin, "0 <= 2*margin < crop side")
+        _require(0 <= self.tx_radius <= 16, "tx_radius", self.tx_radius, "0 .. 16 pixels")
         _require(self.batch_size >= 1, "batch_size", self.batch_size, ">= 1")
         _require(self.num_workers >= 0, "num_workers", self.num_workers, ">= 0")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -102,19 +101,10 @@ def log_vae_model(checkpoint_dir: Path, step: int, register: bool = True) -> str
         inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1), "radio_map")]),
         outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]),
     )
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*type hint", category=UserWarning)  # the signature is explicit
+    with tempfile.TemporaryDirectory() as tmp:
         package = export_package(checkpoint_dir, ["autoencoder"], Path(tmp) / "package")
-        info = mlflow.pyfunc.log_model(
-            name="vae",
-            python_model=_model_script(Path(tmp), "VAEModel"),
-            artifacts={"package": str(package)},
-            code_paths=[str(Path(__file__).parent)],
-            signature=signature,
-            pip_requirements=PIP_REQUIREMENTS,
-            registered_model_name=VAE_REGISTERED_NAME if register else None,
-            step=step,
-        )
+        registered = VAE_REGISTERED_NAME if register else None
+        info = _log_package("vae", "VAEModel", package, signature, step, registered)
     if register and info.registered_model_version:
         return f"models:/{VAE_REGISTERED_NAME}/{info.registered_model_version}"
     return info.model_uri
@@ -163,20 +153,10 @@ def export_radiodiff_package(ldm_checkpoint: Path, vae_package: Path, out_dir: P
 
 def log_radiodiff_model(ldm_checkpoint: Path, vae_uri: str, step: int) -> str:
     """Log the whole map predictor as the pyfunc model `model` of the active run; returns its model URI."""
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*type hint", category=UserWarning)  # the signature is explicit
+    with tempfile.TemporaryDirectory() as tmp:
         vae_package = resolve_vae_package(vae_uri, Path(tmp) / "vae")
         package = export_radiodiff_package(ldm_checkpoint, vae_package, Path(tmp) / "package")
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=_model_script(Path(tmp), "RadioDiffModel"),
-            artifacts={"package": str(package)},
-            code_paths=[str(Path(__file__).parent)],
-            signature=MAP_SIGNATURE,
-            pip_requirements=PIP_REQUIREMENTS,
-            step=step,
-        )
-    return info.model_uri
+        return _log_package("model", "RadioDiffModel", package, MAP_SIGNATURE, step).model_uri
 
 
 def resolve_model_package(uri: str, dst: str | Path | None = None) -> Path:
@@ -198,6 +178,22 @@ def _find_package(uri: str, weights: str, dst: str | Path | None) -> Path:
     if not matches:
         raise FileNotFoundError(f"{uri} holds no radiodiff model package (config.yaml + {weights})")
     return matches[0]
+
+
+def _log_package(
+    name: str, class_name: str, package: Path, signature: ModelSignature, step: int, registered_name: str | None = None
+) -> Any:
+    """Log a model package as a models-from-code pyfunc model of the active run (with this package's code)."""
+    return mlflow.pyfunc.log_model(
+        name=name,
+        python_model=_model_script(package.parent, class_name),
+        artifacts={"package": str(package)},
+        code_paths=[str(Path(__file__).parent)],
+        signature=signature,
+        pip_requirements=PIP_REQUIREMENTS,
+        registered_model_name=registered_name,
+        step=step,
+    )
 
 
 def _model_script(folder: Path, class_name: str) -> str:

@@ -72,7 +72,7 @@ class RadioMapPredictor:
         """(3, H', W') in [-1, 1] at the model's size: [buildings, tx, buildings] (static setting)."""
         mask = resize_mask((buildings > 0.5).astype(np.uint8) * 255, self.map_size)
         position = scale_tx(locate_tx(_to_uint8(tx)), tx.shape, self.map_size)
-        marker = render_tx(position, self.map_size)
+        marker = render_tx(position, self.map_size, self.config.data.tx_radius)
         return np.stack([mask, marker, mask]).astype(np.float32) / 127.5 - 1.0
 
 

@@ -138,7 +138,12 @@ class RadioMapSeerDataset(Dataset):
         size = tuple(self.config.image_size)
         tx_pos = scale_tx(source_pos, buildings.shape, size)
         cars_image = resize_mask(cars[0], size) if cars else None
-        channels = [resize_mask(buildings, size), render_tx(tx_pos, size), resize_map(gain, size), cars_image]
+        channels = [
+            resize_mask(buildings, size),
+            render_tx(tx_pos, size, self.config.tx_radius),
+            resize_map(gain, size),
+            cars_image,
+        ]
         return channels, tx_pos
 
     def _random_crop(
