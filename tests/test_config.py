@@ -63,6 +63,10 @@ def test_overrides_are_typed_and_win_over_the_file(tmp_path: Path) -> None:
     assert config.vae.channel_mult == (1, 2)
 
 
+def test_exponent_without_a_dot_is_a_number() -> None:
+    assert load(overrides="vae_train.lr=1e-3").vae_train.lr == 1e-3  # YAML 1.1 would read a string
+
+
 def test_parse_overrides_rejects_pairs_without_equals() -> None:
     with pytest.raises(ConfigError, match="not of the form"):
         parse_overrides("data.batch_size")
