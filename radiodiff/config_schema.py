@@ -13,7 +13,6 @@ import types
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-
 _YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 

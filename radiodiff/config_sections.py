@@ -1,0 +1,292 @@
+"""The sections of the configuration: one frozen dataclass per concern, each field documented and validated.
+
+`radiodiff.config.Config` gathers them; `__post_init__` checks raise ConfigError naming the field (the loader adds
+the section's name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from radiodiff.config_schema import ConfigError
+
+
+def _require(condition: bool, key: str, value: Any, allowed: str) -> None:
+    if not condition:
+        raise ConfigError(f"{key} = {value!r} is out of range; allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The embedded radio-map generator (entry point `generate_data`)."""
+
+    maps: int = 32
+    """Number of city maps (ids 0..maps-1)."""
+    tx_per_map: int = 8
+    """Transmitters per map (ids 0..tx_per_map-1)."""
+    size: int = 64
+    """Side of the square maps in pixels (RadioMapSeer uses 256)."""
+    seed: int = 0
+    """Seed of the whole data set: the same seed writes the same files."""
+    frequency_ghz: float = 3.5
+    """Carrier frequency in GHz (enters the free-space path loss)."""
+    engine: Literal["fast"] = "fast"
+    """Propagation engine: `fast` (dominant path + penetration, see docs/generator.md)."""
+    metres_per_pixel: float = 1.0
+    """Ground resolution (RadioMapSeer: 1 m per pixel)."""
+    workers: int = 0
+    """Worker processes; 0 means one per CPU core."""
+
+    def __post_init__(self) -> None:
+        _require(self.maps >= 1, "maps", self.maps, "an integer >= 1")
+        _require(self.tx_per_map >= 1, "tx_per_map", self.tx_per_map, "an integer >= 1")
+        _require(32 <= self.size <= 2048, "size", self.size, "32 .. 2048 pixels")
+        _require(0.1 <= self.frequency_ghz <= 100, "frequency_ghz", self.frequency_ghz, "0.1 .. 100")
+        _require(self.metres_per_pixel > 0, "metres_per_pixel", self.metres_per_pixel, "> 0")
+        _require(self.workers >= 0, "workers", self.workers, "0 (all cores) or more")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the radio maps come from and how they are shaped into training samples."""
+
+    data_dir: str = ""
+    """Data root in the RadioMapSeer layout; empty: the `generator` section's data set (made on demand)."""
+    simulation: str = "DPM"
+    """Folder under `gain/` holding the target maps (DPM, IRT2, carsDPM, ...)."""
+    setting: Literal["static", "dynamic"] = "static"
+    """static (SRM): condition [buildings, tx, buildings]; dynamic (DRM): [buildings, tx, cars]."""
+    image_size: tuple[int, int] = (64, 64)
+    """(H, W) every map is resized to before cropping."""
+    split: Literal["leak_free", "radiodiff_seed42"] = "leak_free"
+    """leak_free: disjoint train/val/test maps; radiodiff_seed42: the public code's split (FACTS §1)."""
+    val_fraction: float = 0.1
+    """Share of maps held out for validation (leak_free split)."""
+    test_fraction: float = 0.1
+    """Share of maps held out for testing (leak_free split)."""
+    split_seed: int = 0
+    """Seed of the leak_free split's shuffle."""
+    tx_radius: int = 0
+    """Radius in pixels of the transmitter marker drawn in the condition (0: one pixel, as RadioMapSeer's)."""
+    crop_size: tuple[int, int] | None = None
+    """(H, W) of tx-aware random training crops; null keeps whole maps."""
+    crop_tx_margin: int = 4
+    """Minimum distance in pixels between the transmitter and the crop border."""
+    batch_size: int = 8
+    """Samples per optimisation step (per process)."""
+    num_workers: int = 0
+    """DataLoader worker processes."""
+
+    def __post_init__(self) -> None:
+        h, w = self.image_size
+        _require(h >= 8 and w >= 8, "image_size", list(self.image_size), "both sides >= 8")
+        _require(0 <= self.val_fraction < 1, "val_fraction", self.val_fraction, "0 <= x < 1")
+        _require(0 <= self.test_fraction < 1, "test_fraction", self.test_fraction, "0 <= x < 1")
+        total = self.val_fraction + self.test_fraction
+        _require(total < 1, "val_fraction + test_fraction", total, "< 1")
+        if self.crop_size is not None:
+            ch, cw = self.crop_size
+            fits = 8 <= ch <= h and 8 <= cw <= w
+            _require(fits, "crop_size", list(self.crop_size), f"8 .. image_size {[h, w]}")
+            margin_ok = 0 <= 2 * self.crop_tx_margin < min(ch, cw)
+            _require(margin_ok, "crop_tx_margin", self.crop_tx_margin, "0 <= 2*margin < crop side")
+        _require(0 <= self.tx_radius <= 16, "tx_radius", self.tx_radius, "0 .. 16 pixels")
+        _require(self.batch_size >= 1, "batch_size", self.batch_size, ">= 1")
+        _require(self.num_workers >= 0, "num_workers", self.num_workers, ">= 0")
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """How runs are recorded in MLflow."""
+
+    experiment: str = "radiodiff"
+    """MLflow experiment name (ignored when `mlflow run` already chose one)."""
+    log_every: int = 10
+    """Log training metrics every N optimisation steps."""
+    async_logging: bool = True
+    """Log metrics asynchronously (about 1 ms instead of 24 ms per call on sqlite)."""
+    system_metrics: bool = True
+    """Record CPU/GPU/memory usage as system/* metrics."""
+
+    def __post_init__(self) -> None:
+        _require(self.log_every >= 1, "log_every", self.log_every, ">= 1")
+        _require(bool(self.experiment.strip()), "experiment", self.experiment, "a non-empty name")
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """KL autoencoder (first stage, FACTS §2). Paper: channels 128, channel_mult [1, 2, 4], 2 res blocks, z 3."""
+
+    in_channels: int = 1
+    """Channels of the radio map (1: path gain)."""
+    channels: int = 32
+    """Width of the first level."""
+    channel_mult: tuple[int, ...] = (1, 2, 4)
+    """Width multiplier per level; the latent is downsampled by 2**(levels - 1)."""
+    num_res_blocks: int = 1
+    """Residual blocks per encoder level (the decoder uses one more per level, as the reference LDM)."""
+    z_channels: int = 3
+    """Channels of the encoder output before the posterior projection."""
+    embed_dim: int = 3
+    """Latent channels (the LDM's working space)."""
+    dropout: float = 0.0
+    """Dropout inside residual blocks."""
+
+    def __post_init__(self) -> None:
+        _require(self.in_channels >= 1, "in_channels", self.in_channels, ">= 1")
+        _require(self.channels >= 8 and self.channels % 8 == 0, "channels", self.channels, "a multiple of 8")
+        mults_ok = len(self.channel_mult) >= 1 and all(m >= 1 for m in self.channel_mult)
+        _require(mults_ok, "channel_mult", list(self.channel_mult), "a non-empty list of integers >= 1")
+        _require(self.num_res_blocks >= 1, "num_res_blocks", self.num_res_blocks, ">= 1")
+        _require(self.z_channels >= 1, "z_channels", self.z_channels, ">= 1")
+        _require(self.embed_dim >= 1, "embed_dim", self.embed_dim, ">= 1")
+        _require(0 <= self.dropout < 1, "dropout", self.dropout, "0 <= x < 1")
+
+
+@dataclass(frozen=True)
+class VAELossConfig:
+    """Two-phase VAE-GAN loss (FACTS §2): reconstruction + KL, then a PatchGAN from `disc_start` on."""
+
+    l1_weight: float = 1.0
+    """Weight of the L1 reconstruction term."""
+    l2_weight: float = 1.0
+    """Weight of the L2 (MSE) reconstruction term."""
+    kl_weight: float = 1e-6
+    """Weight of the KL divergence to N(0, I)."""
+    disc_start: int = 50001
+    """Optimisation step at which the discriminator and the GAN loss switch on (phase 2)."""
+    disc_weight: float = 0.5
+    """Factor on the adaptive generator weight."""
+    disc_layers: int = 3
+    """Strided conv layers of the PatchGAN discriminator."""
+    disc_channels: int = 64
+    """Width of the discriminator's first layer."""
+    disc_lr: float = 0.0
+    """Discriminator learning rate; 0 means the same as the autoencoder's."""
+    d_weight_max: float = 1e4
+    """Clamp of the adaptive weight |grad rec| / (|grad gan| + 1e-4)."""
+
+    def __post_init__(self) -> None:
+        for key in ("l1_weight", "l2_weight", "kl_weight", "disc_weight", "disc_lr", "d_weight_max"):
+            _require(getattr(self, key) >= 0, key, getattr(self, key), ">= 0")
+        _require(self.disc_start >= 0, "disc_start", self.disc_start, ">= 0")
+        _require(1 <= self.disc_layers <= 6, "disc_layers", self.disc_layers, "1 .. 6")
+        _require(self.disc_channels >= 8, "disc_channels", self.disc_channels, ">= 8")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation, precision, safety and logging cadence of one training job (VAE or LDM)."""
+
+    steps: int = 300
+    """Optimisation steps (after gradient accumulation)."""
+    lr: float = 2e-4
+    """Peak learning rate of AdamW."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    betas: tuple[float, float] = (0.5, 0.9)
+    """AdamW betas."""
+    warmup_steps: int = 20
+    """Linear warm-up from 0 to `lr`."""
+    schedule: Literal["cosine", "polynomial", "constant"] = "cosine"
+    """Decay after warm-up."""
+    lr_floor: float = 0.1
+    """Final learning rate as a fraction of `lr` (a real floor: the decay ends there)."""
+    poly_power: float = 1.0
+    """Power of the polynomial decay."""
+    grad_clip: float = 1.0
+    """Max global gradient norm (clipped before the optimiser step); 0 disables clipping."""
+    grad_accum: int = 1
+    """Micro-batches accumulated per optimisation step."""
+    ema_decay: float = 0.999
+    """Decay of the exponential moving average of the weights; 0 disables EMA."""
+    mixed_precision: Literal["auto", "no", "bf16"] = "auto"
+    """auto: bf16 autocast where the device supports it (CUDA with bf16), fp32 otherwise."""
+    seed: int = 0
+    """Seed of weights, data order and noise."""
+    val_every: int = 100
+    """Validate every N steps (and at the last step)."""
+    val_batches: int = 4
+    """Validation batches per evaluation (0: the whole validation split)."""
+    sample_every: int = 100
+    """Log a sample grid every N steps (and at the last step)."""
+    checkpoint_every: int = 100
+    """Write `checkpoints/last` every N steps (and at the last step)."""
+    nan_max_consecutive: int = 3
+    """After this many consecutive non-finite steps, restore the last good checkpoint and lower the LR."""
+    nan_lr_factor: float = 0.5
+    """LR multiplier applied on each restore after non-finite steps."""
+
+    def __post_init__(self) -> None:
+        _require(self.steps >= 1, "steps", self.steps, ">= 1")
+        _require(self.lr > 0, "lr", self.lr, "> 0")
+        _require(self.weight_decay >= 0, "weight_decay", self.weight_decay, ">= 0")
+        _require(all(0 <= b < 1 for b in self.betas), "betas", list(self.betas), "two values in [0, 1)")
+        _require(
+            0 <= self.warmup_steps < self.steps, "warmup_steps", self.warmup_steps, f"0 .. steps - 1 ({self.steps - 1})"
+        )
+        _require(0 <= self.lr_floor <= 1, "lr_floor", self.lr_floor, "0 .. 1 (a fraction of lr)")
+        _require(self.poly_power > 0, "poly_power", self.poly_power, "> 0")
+        _require(self.grad_clip >= 0, "grad_clip", self.grad_clip, ">= 0")
+        _require(self.grad_accum >= 1, "grad_accum", self.grad_accum, ">= 1")
+        _require(0 <= self.ema_decay < 1, "ema_decay", self.ema_decay, "0 <= x < 1")
+        for key in ("val_every", "sample_every", "checkpoint_every", "nan_max_consecutive"):
+            _require(getattr(self, key) >= 1, key, getattr(self, key), ">= 1")
+        _require(self.val_batches >= 0, "val_batches", self.val_batches, ">= 0")
+        _require(0 < self.nan_lr_factor <= 1, "nan_lr_factor", self.nan_lr_factor, "0 < x <= 1")
+
+
+@dataclass(frozen=True)
+class LDMConfig:
+    """Conditional UNet in latent space and its condition encoder (FACTS §2). Paper: channels 128,
+    channel_mult [1, 2, 4, 4], 2 res blocks, Swin-B condition encoder; ~225 M parameters."""
+
+    channels: int = 32
+    """Width of the first UNet level."""
+    channel_mult: tuple[int, ...] = (1, 2, 4, 4)
+    """Width multiplier per UNet level; level i works at the latent resolution / 2**i."""
+    num_res_blocks: int = 1
+    """Residual blocks per UNet level."""
+    attention_heads: int = 4
+    """Heads of the window cross-attention and of the middle self-attention."""
+    window_size: int = 4
+    """Side (in tokens) of the windows of the latent-to-condition cross-attention."""
+    cond_backbone: str = "resnet18"
+    """timm backbone of the condition encoder (features_only, random init); paper: swin_base_patch4_window7_224."""
+    cond_channels: int = 3
+    """Channels of the condition image: [buildings, tx, buildings] or [buildings, tx, cars]."""
+    dropout: float = 0.0
+    """Dropout inside residual blocks."""
+
+    def __post_init__(self) -> None:
+        _require(self.channels >= 8 and self.channels % 8 == 0, "channels", self.channels, "a multiple of 8")
+        mults_ok = len(self.channel_mult) >= 1 and all(m >= 1 for m in self.channel_mult)
+        _require(mults_ok, "channel_mult", list(self.channel_mult), "a non-empty list of integers >= 1")
+        _require(self.num_res_blocks >= 1, "num_res_blocks", self.num_res_blocks, ">= 1")
+        _require(self.attention_heads >= 1, "attention_heads", self.attention_heads, ">= 1")
+        _require(self.window_size >= 1, "window_size", self.window_size, ">= 1")
+        _require(bool(self.cond_backbone.strip()), "cond_backbone", self.cond_backbone, "a timm model name")
+        _require(self.cond_channels >= 1, "cond_channels", self.cond_channels, ">= 1")
+        _require(0 <= self.dropout < 1, "dropout", self.dropout, "0 <= x < 1")
+
+
+@dataclass(frozen=True)
+class DiffusionConfig:
+    """The constant-SDE pred_KC process and its few-step sampler (FACTS §2)."""
+
+    vae_uri: str = ""
+    """The frozen first stage: `runs:/<id>/vae`, `models:/radiodiff-vae/<version>` or a package folder."""
+    t_eps: float = 1e-4
+    """Training times are drawn from U(t_eps, 1)."""
+    sampling_steps: int = 5
+    """Sampler steps N (N + 1 network calls)."""
+    scale_factor: float = 0.3
+    """Latent scale factor; 0 estimates 1 / std of the training latents."""
+    cache_latents: bool = True
+    """Encode the training maps once (posterior mean and std) instead of at every step."""
+
+    def __post_init__(self) -> None:
+        _require(0 < self.t_eps < 0.5, "t_eps", self.t_eps, "0 < x < 0.5")
+        _require(self.sampling_steps >= 1, "sampling_steps", self.sampling_steps, ">= 1")
+        _require(self.scale_factor >= 0, "scale_factor", self.scale_factor, ">= 0 (0: estimate)")
