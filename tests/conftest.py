@@ -24,7 +24,14 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.chdir(tmp_path)
     mlflow.set_tracking_uri(uri)
+    _forget_active_experiment()
     yield uri
     while mlflow.active_run():
         mlflow.end_run()
+    _forget_active_experiment()
     mlflow.set_tracking_uri(None)
+
+
+def _forget_active_experiment() -> None:
+    """An experiment set by an earlier test belongs to another store: MLflow keeps its id in a module global."""
+    mlflow.tracking.fluent._active_experiment_id = None

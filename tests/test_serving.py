@@ -39,7 +39,7 @@ def champion_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
         package = write_vae_package(home / "vae")
         config = load(
-            PROJECT_ROOT / "configs/default.yaml", f"{TINY_LDM} diffusion.vae_uri={package} ldm_train.steps=2"
+            PROJECT_ROOT / "configs/default.yaml", f"{TINY_LDM} diffusion.vae_uri={package} ldm_train.steps=3"
         )
         run_id = train_ldm(config)
         model_uri = MlflowClient().get_run(run_id).data.tags["radiodiff.model_uri"]
