@@ -111,7 +111,8 @@ def measure_throughput(label: str, overrides: str, steps: int, window: int, data
     if threads:
         torch.set_num_threads(threads)
     config = bench_config(
-        Path(data_dir), f"{overrides} {STEPS_ONLY} vae_train.steps={steps} tracking.log_every={window}"
+        Path(data_dir),
+        f"{overrides} {STEPS_ONLY} vae_train.steps={steps} vae_train.warmup_steps=1 tracking.log_every={window}",
     )
     data = prepare_data(config, seed=config.vae_train.seed)
     clock = StepClock()
@@ -215,7 +216,7 @@ def measure_overhead(data_dir: Path, steps: int, repeats: int, scratch: Path) ->
     """Warm up both variants, then `repeats` pairs in alternating order."""
     config = bench_config(data_dir, f"vae_train.steps={steps}")
     data = prepare_data(config, seed=config.vae_train.seed)
-    warm = bench_config(data_dir, "vae_train.steps=2")
+    warm = bench_config(data_dir, "vae_train.steps=2 vae_train.warmup_steps=1")
     for tracked in (True, False):  # creates the sqlite schema, fills lazy caches
         overhead_run(warm, data, scratch / f"warm-{tracked}", tracked)
     timings = []
