@@ -7,7 +7,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from radiodiff.config import Config
+from torch.utils.data import Dataset, Subset
+
+from radiodiff.config import Config, TrainConfig
 from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.layout import index_radiomapseer
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
@@ -36,6 +38,14 @@ def prepare_data(config: Config, seed: int) -> TrainingData:
     listing = "\n".join(f"{m}_{k}" for m, k in index.pairs)
     digest = hashlib.sha256(f"{config.data.simulation}\n{listing}".encode()).hexdigest()
     return TrainingData(root, build_datasets(root, config.data, seed=seed), digest)
+
+
+def validation_maps(data: TrainingData, config: Config, train: TrainConfig) -> Dataset:
+    """The validation maps the trainer scores (its first `val_batches` batches; all when 0), for baselines."""
+    val = data.splits["val"]
+    if train.val_batches == 0:
+        return val
+    return Subset(val, range(min(len(val), train.val_batches * config.data.batch_size)))
 
 
 def find_checkpoint(run_id: str) -> Path | None:

@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 from evaluation.baselines import fit_free_space, free_space_rmse, mean_map_rmse
 from radiodiff.config import Config, ConfigError
 from radiodiff.inference import load_vae, log_radiodiff_model, resolve_vae_package
-from radiodiff.jobs.common import TrainingData
+from radiodiff.jobs.common import TrainingData, validation_maps
 from radiodiff.jobs.training_run import TrainingJob, run_training
 from radiodiff.tracking import RunTracker
 from radiodiff.training.latents import LatentCodec, cache_latents, estimate_scale_factor
@@ -52,10 +52,11 @@ def _check_sizes(config: Config, multiple: int) -> None:
 
 
 def _baselines(config: Config, data: TrainingData) -> dict[str, float]:
-    """Free-space path loss fitted on the training maps, and the mean training map, scored on validation."""
+    """Free-space path loss fitted on the training maps, and the mean training map, scored on the validation maps
+    that val/* is measured on."""
     if config.data.crop_size is not None:
         return {}
-    train, val = data.splits["train"], data.splits["val"]
+    train, val = data.splits["train"], validation_maps(data, config, config.ldm_train)
     return {"free_space_rmse": free_space_rmse(fit_free_space(train), val), "mean_map_rmse": mean_map_rmse(train, val)}
 
 
