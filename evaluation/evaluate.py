@@ -122,9 +122,7 @@ def _gallery(
 def _register(tracker: RunTracker, model_uri: str, metrics: dict[str, float]) -> None:
     from evaluation.registry import promote_if_better, register_version
 
-    if model_uri.startswith(f"models:/{MODEL_REGISTERED_NAME}/") or model_uri.startswith(
-        f"models:/{MODEL_REGISTERED_NAME}@"
-    ):
+    if model_uri.startswith((f"models:/{MODEL_REGISTERED_NAME}/", f"models:/{MODEL_REGISTERED_NAME}@")):
         tracker.set_tags({"radiodiff.registry": f"{model_uri} is already a registered version: not registered again"})
         return
     version = register_version(model_uri, metrics, MODEL_REGISTERED_NAME, tags={"evaluation_run": tracker.run_id})

@@ -11,7 +11,6 @@ from torch.utils.data import Dataset, Subset
 
 from radiodiff.config import Config, TrainConfig
 from radiodiff.data.generated import resolve_data_root
-from radiodiff.data.layout import index_radiomapseer
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.paths import run_dir
 from radiodiff.tracking import download_checkpoint
@@ -34,10 +33,11 @@ class TrainingData:
 def prepare_data(config: Config, seed: int) -> TrainingData:
     """Resolve (and, for the embedded default, generate) the data root; build train/val/test."""
     root = resolve_data_root(config)
-    index = index_radiomapseer(root, config.data.simulation, config.data.setting)
+    splits = build_datasets(root, config.data, seed=seed)
+    index = splits["train"].index  # the one scan of the root, shared by every split
     listing = "\n".join(f"{m}_{k}" for m, k in index.pairs)
     digest = hashlib.sha256(f"{config.data.simulation}\n{listing}".encode()).hexdigest()
-    return TrainingData(root, build_datasets(root, config.data, seed=seed), digest)
+    return TrainingData(root, splits, digest)
 
 
 def validation_maps(data: TrainingData, config: Config, train: TrainConfig) -> Dataset:

@@ -70,9 +70,6 @@ class RunTracker:
     def log_dict(self, values: dict[str, Any], artifact_file: str) -> None:
         mlflow.log_dict(values, artifact_file)
 
-    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
-        mlflow.log_artifact(str(path), artifact_path)
-
     def log_table(self, columns: dict[str, list], artifact_file: str) -> None:
         """A table (column name -> values) shown in the run's artifact viewer and evaluation views."""
         mlflow.log_table(data=columns, artifact_file=artifact_file)
