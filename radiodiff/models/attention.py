@@ -1,7 +1,9 @@
 """Attention layers of the latent UNet (FACTS §2).
 
 - `WindowCrossAttention`: the latent (queries) attends to the condition features (keys and values) of the same
-  resolution inside non-overlapping windows, so the cost grows linearly with the map area.
+  resolution inside non-overlapping windows, so the cost grows linearly with the map area. A learned relative
+  position bias per head (Swin, Liu et al. 2021, eq. 4) tells each query where a key lies in the window: without
+  it attention is blind to positions inside a window and the condition's layout is lost below the window size.
 - `SelfAttention`: global multi-head self-attention for the coarse middle block.
 
 Both are pre-norm residual layers, x + proj(attention(norm(x), ...)), built on
@@ -18,7 +20,7 @@ from torch import nn
 
 from radiodiff.models.blocks import group_norm
 
-__all__ = ["SelfAttention", "WindowCrossAttention"]
+__all__ = ["SelfAttention", "WindowCrossAttention", "relative_position_index"]
 
 
 def _check_heads(channels: int, heads: int) -> None:
@@ -32,7 +34,8 @@ def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, mask:
     Args:
         q: (..., N_q, C) queries; k, v: (..., N_k, C).
         heads: number of heads; each works on C / heads channels.
-        mask: bool (..., 1, 1, N_k) broadcastable to the scores, True where a key takes part; or None.
+        mask: broadcastable to the scores (..., heads, N_q, N_k): bool, True where a key takes part, or float,
+            added to the scores; or None.
     Returns:
         (..., N_q, C).
     """
@@ -74,13 +77,25 @@ def _key_mask(size: tuple[int, int], window: tuple[int, int], device: torch.devi
     return mask[:, None, None, :]
 
 
+def relative_position_index(window: tuple[int, int], max_window: int) -> torch.Tensor:
+    """(wh * ww, wh * ww) indices into a ((2 M - 1)^2)-row bias table, M = `max_window`, for every query-key pair.
+
+    The pair (query at (y1, x1), key at (y2, x2)) reads row (y1 - y2 + M - 1) * (2 M - 1) + (x1 - x2 + M - 1), so
+    a window smaller than M (a small map at inference) reuses the rows of its offsets.
+    """
+    ys, xs = torch.meshgrid(torch.arange(window[0]), torch.arange(window[1]), indexing="ij")
+    coords = torch.stack([ys.flatten(), xs.flatten()])  # (2, N)
+    offsets = coords[:, :, None] - coords[:, None, :] + (max_window - 1)  # (2, N, N), each in [0, 2 M - 2]
+    return offsets[0] * (2 * max_window - 1) + offsets[1]
+
+
 class WindowCrossAttention(nn.Module):
     """Window cross-attention from a latent feature map to condition features of the same shape.
 
     Both maps are cut into the same non-overlapping windows of `window_size` x `window_size` tokens; each
     latent token attends to the condition tokens of its window. A side shorter than the window uses one
     window along that side; a side that is not a multiple of the window is zero-padded and the padded keys
-    are masked out. Output: x + proj(attention(GN(x) -> q, GN(cond) -> k, v)).
+    are masked out. Output: x + proj(attention(GN(x) -> q, GN(cond) -> k, v; + relative position bias)).
 
     Args:
         channels: channels C of both the latent features and the condition features.
@@ -100,6 +115,8 @@ class WindowCrossAttention(nn.Module):
         self.to_q = nn.Linear(channels, channels)
         self.to_kv = nn.Linear(channels, 2 * channels)
         self.proj = nn.Linear(channels, channels)
+        self.position_bias = nn.Parameter(torch.zeros((2 * window_size - 1) ** 2, heads))  # Swin's B-hat table
+        nn.init.trunc_normal_(self.position_bias, std=0.02)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """Args: x (B, C, H, W) latent features; cond (B, C, H, W) condition features. Returns (B, C, H, W)."""
@@ -109,8 +126,17 @@ class WindowCrossAttention(nn.Module):
         window = (min(self.window_size, size[0]), min(self.window_size, size[1]))
         q = self.to_q(_to_windows(self.norm_x(x), window))  # (B, nW, N, C)
         k, v = self.to_kv(_to_windows(self.norm_cond(cond), window)).chunk(2, dim=-1)  # 2 x (B, nW, N, C)
-        out = _attend(q, k, v, self.heads, _key_mask(size, window, x.device))  # (B, nW, N, C)
+        out = _attend(q, k, v, self.heads, self._scores_bias(size, window, x))  # (B, nW, N, C)
         return x + _from_windows(self.proj(out), window, size)  # (B, C, H, W)
+
+    def _scores_bias(self, size: tuple[int, int], window: tuple[int, int], x: torch.Tensor) -> torch.Tensor:
+        """Float (n_windows or 1, heads, N, N): the relative position bias, -inf on padded keys."""
+        index = relative_position_index(window, self.window_size).to(x.device)  # (N, N)
+        bias = self.position_bias[index].permute(2, 0, 1).to(x.dtype)  # (heads, N, N)
+        valid = _key_mask(size, window, x.device)  # (nW, 1, 1, N) or None
+        if valid is None:
+            return bias[None]
+        return torch.where(valid, bias[None], float("-inf"))
 
 
 class SelfAttention(nn.Module):

@@ -3,11 +3,16 @@
     x_t (B, C_lat, h, w), t_input (B,), cond (B, cond_channels, H, W) with (h, w) = (H, W) / f, f = 4
     time:      TimeEmbedding(t_input)                                  -> temb (B, 4 * channels)
     condition: ConditionEncoder(cond)                                  -> one feature map per level
-    encoder:   conv_in; per level `num_res_blocks` x (ResnetBlock(temb) + window cross-attention to the
-               condition features of the level), each output kept as a skip; Downsample between levels
+    encoder:   conv_in on [x_t, condition features of level 0]; per level `num_res_blocks` x ResAttnBlock
+               (ResnetBlock(temb), aligned fusion of the level's condition features, window cross-attention to
+               them), each output kept as a skip; Downsample between levels
     middle:    ResnetBlock, SelfAttention, ResnetBlock                 -> mid (B, C_mid, h / 2**(L-1), ...)
-    branch k:  FourierFilter_k(mid); per level, coarsest first, `num_res_blocks` x (ResnetBlock on
-               [h, encoder skip] + cross-attention); Upsample between levels; GN-SiLU-conv -> F_k (B, C_lat, h, w)
+    branch k:  FourierFilter_k(mid); per level, coarsest first, `num_res_blocks` x ResAttnBlock on
+               [h, encoder skip]; Upsample between levels; GN-SiLU-conv -> F_k (B, C_lat, h, w)
+
+The condition enters where it is spatially aligned with the latent (the public code's `init_conv` on
+[x_t, condition features] and the concatenation shortcut of its `RelationNet`) and through attention: at t = 1
+x_t is pure noise, so these are the network's only view of the buildings and the transmitter.
 
 The two branches share the encoder, the middle block and the condition features, and have their own filters,
 decoders and output convs. The UNet only returns (F1, F2); mixing them with x_t by the SDE's coefficients
@@ -16,8 +21,8 @@ of diffusion networks (the zero_module of Dhariwal & Nichol 2021; DiT's zero-ini
 
 One skip per encoder block and as many decoder blocks per level as encoder blocks, as in the RadioDiff code
 (the LDM UNet has one more decoder block per level, fed by skips from conv_in and the downsamplers): with the
-paper config (channels 128, mult (1, 2, 4, 4), 2 blocks, Swin-B) this gives 229 M parameters, next to the
-paper's ~225 M; the LDM layout would give 269 M.
+paper config (channels 128, mult (1, 2, 4, 4), 2 blocks, Swin-B) this gives 236.6 M parameters, next to the
+paper's ~225 M.
 """
 
 from __future__ import annotations
@@ -40,7 +45,10 @@ NUM_BRANCHES = 2
 
 
 class ResAttnBlock(nn.Module):
-    """A time-modulated ResnetBlock followed by window cross-attention to the condition features.
+    """A time-modulated ResnetBlock, then the condition features of the level, twice.
+
+    h = ResnetBlock(x, temb); h = h + Conv1x1([h, cond]) (aligned fusion: each position sees the condition at
+    the same place); h = WindowCrossAttention(h, cond) (each position looks around its window).
 
     Args:
         in_channels, out_channels: widths C_in -> C_out.
@@ -51,11 +59,14 @@ class ResAttnBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, config: LDMConfig, temb_channels: int) -> None:
         super().__init__()
         self.res = ResnetBlock(in_channels, out_channels, dropout=config.dropout, temb_channels=temb_channels)
+        self.fuse = nn.Conv2d(2 * out_channels, out_channels, 1)
         self.attn = WindowCrossAttention(out_channels, config.attention_heads, config.window_size)
 
     def forward(self, x: torch.Tensor, temb: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """Args: x (B, C_in, h, w); temb (B, T); cond (B, C_out, h, w). Returns (B, C_out, h, w)."""
-        return self.attn(self.res(x, temb), cond)
+        h = self.res(x, temb)  # (B, C_out, h, w)
+        h = h + self.fuse(torch.cat([h, cond], dim=1))  # (B, C_out, h, w)
+        return self.attn(h, cond)
 
 
 class UNetEncoder(nn.Module):
@@ -70,7 +81,7 @@ class UNetEncoder(nn.Module):
     def __init__(self, config: LDMConfig, latent_channels: int, temb_channels: int) -> None:
         super().__init__()
         widths = [config.channels * m for m in config.channel_mult]
-        self.conv_in = nn.Conv2d(latent_channels, config.channels, 3, padding=1)
+        self.conv_in = nn.Conv2d(latent_channels + widths[0], config.channels, 3, padding=1)  # [x_t, cond level 0]
         self.levels = nn.ModuleList()
         self.downs = nn.ModuleList()
         c = config.channels
@@ -94,7 +105,7 @@ class UNetEncoder(nn.Module):
         Returns:
             mid (B, widths[-1], h / 2**(L-1), w / 2**(L-1)) and the skips (one per block), finest first.
         """
-        h = self.conv_in(x)  # (B, channels, h, w)
+        h = self.conv_in(torch.cat([x, cond[0]], dim=1))  # (B, channels, h, w)
         skips = []
         for i, blocks in enumerate(self.levels):
             for block in blocks:
