@@ -16,7 +16,7 @@ from radiodiff.generation import sample_maps
 from radiodiff.models.summary import model_summary
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.training.latents import LatentCodec
-from radiodiff.training.task import StepOutput
+from radiodiff.training.task import StepOutput, adamw
 from radiodiff.training.vae_task import SAMPLE_ROWS
 from radiodiff.viz import error_rgb, radio_map_rgb
 
@@ -44,9 +44,7 @@ class LDMTask:
         return {"denoiser": self.denoiser}
 
     def optimizers(self, modules: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
-        train = self.config.ldm_train
-        params = modules["denoiser"].parameters()
-        return {"denoiser": torch.optim.AdamW(params, lr=train.lr, betas=train.betas, weight_decay=train.weight_decay)}
+        return {"denoiser": adamw(modules["denoiser"], self.config.ldm_train.lr, self.config.ldm_train)}
 
     def base_lrs(self) -> dict[str, float]:
         return {"denoiser": self.config.ldm_train.lr}

@@ -14,7 +14,7 @@ from radiodiff.data.transforms import denormalize
 from radiodiff.losses.vae_gan import VAEGANLoss
 from radiodiff.models.summary import model_summary
 from radiodiff.models.vae import AutoencoderKL
-from radiodiff.training.task import StepOutput
+from radiodiff.training.task import StepOutput, adamw
 from radiodiff.viz import error_rgb, radio_map_rgb
 
 SAMPLE_ROWS = 4
@@ -39,12 +39,7 @@ class VAETask:
         self.loss.discriminator = modules["discriminator"]
         train = self.config.vae_train
         lrs = self.base_lrs()
-        return {
-            name: torch.optim.AdamW(
-                modules[name].parameters(), lr=lrs[name], betas=train.betas, weight_decay=train.weight_decay
-            )
-            for name in ("autoencoder", "discriminator")
-        }
+        return {name: adamw(modules[name], lrs[name], train) for name in ("autoencoder", "discriminator")}
 
     def base_lrs(self) -> dict[str, float]:
         lr = self.config.vae_train.lr
