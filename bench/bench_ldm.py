@@ -7,7 +7,7 @@ Run from the project root (a few minutes on 2 CPU cores; nothing is written to d
     python bench/bench_ldm.py --threads 1      # one intra-op thread (steadier on a busy machine)
 
 Both configs use randomly initialised weights (speed does not depend on training):
-  default   configs/default.yaml: UNet 32 x [1,2,4,4], resnet18 condition encoder, 64x64 maps (16x16 latent)
+  default   configs/default.yaml: UNet 32 x [1,2,4,4], resnet10t condition encoder, 64x64 maps (16x16 latent)
   paper     UNet 128 x [1,2,4,4], 2 res blocks, Swin-B condition encoder, VAE 128 x [1,2,4], 256x256 maps
 Sampling latency = wall time of `radiodiff.generation.sample_maps` (N + 1 UNet calls + the VAE decoder) divided by
 the batch size. Training throughput = samples per second of LDMTask.compute + backward + AdamW step.

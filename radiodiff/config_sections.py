@@ -252,7 +252,7 @@ class LDMConfig:
     """Heads of the window cross-attention and of the middle self-attention."""
     window_size: int = 4
     """Side (in tokens) of the windows of the latent-to-condition cross-attention."""
-    cond_backbone: str = "resnet18"
+    cond_backbone: str = "resnet10t"
     """timm backbone of the condition encoder (features_only, random init); paper: swin_base_patch4_window7_224."""
     cond_channels: int = 3
     """Channels of the condition image: [buildings, tx, buildings] or [buildings, tx, cars]."""

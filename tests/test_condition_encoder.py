@@ -18,9 +18,10 @@ def level_shapes(batch: int, map_size: tuple[int, int], widths: list[int]) -> li
     return [(batch, c, h // (4 * 2**i), w // (4 * 2**i)) for i, c in enumerate(widths)]
 
 
+@pytest.mark.parametrize("backbone", ["resnet18", "resnet10t"])
 @pytest.mark.parametrize("map_size", [(64, 64), (64, 96)])
-def test_resnet18_features_at_strides_4_to_32(map_size: tuple[int, int]) -> None:
-    encoder = ConditionEncoder(LDMConfig(cond_backbone="resnet18"), map_size, WIDTHS)
+def test_resnet_features_at_strides_4_to_32(map_size: tuple[int, int], backbone: str) -> None:
+    encoder = ConditionEncoder(LDMConfig(cond_backbone=backbone), map_size, WIDTHS)
     feats = encoder(torch.randn(2, 3, *map_size))
     assert encoder.strides == [4, 8, 16, 32]  # the stride-2 stage of the ResNet is left out
     assert [tuple(f.shape) for f in feats] == level_shapes(2, map_size, WIDTHS)

@@ -13,7 +13,7 @@ from radiodiff.models.fourier_filter import FourierFilter
 from radiodiff.models.time_embedding import TimeEmbedding
 from radiodiff.models.unet import ConditionalUNet, count_flops, count_parameters
 
-CPU_DEFAULT = LDMConfig()  # channels 32, mult (1, 2, 4, 4), 1 res block, resnet18
+CPU_DEFAULT = LDMConfig()  # channels 32, mult (1, 2, 4, 4), 1 res block, resnet10t
 PAPER = LDMConfig(
     channels=128,
     channel_mult=(1, 2, 4, 4),

@@ -10,7 +10,7 @@ used, as DDP requires).
 
 Swin (names starting with "swin") is built for the map size (`img_size`) with a window that tiles every stage
 without padding (timm pads with zeros that then take part in unshifted window attention); see
-`swin_window_size`. Paper: Swin-B at 256 x 256 maps; CPU default: resnet18 (BatchNorm: batch statistics in
+`swin_window_size`. Paper: Swin-B at 256 x 256 maps; CPU default: resnet10t (BatchNorm: batch statistics in
 training, running statistics in eval) at 64 x 64. Weights are always randomly initialised (pretrained=False):
 nothing is downloaded.
 """
