@@ -12,6 +12,7 @@ torch.nn.functional.scaled_dot_product_attention (fused kernels on GPU).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -77,11 +78,13 @@ def _key_mask(size: tuple[int, int], window: tuple[int, int], device: torch.devi
     return mask[:, None, None, :]
 
 
+@functools.lru_cache(maxsize=32)
 def relative_position_index(window: tuple[int, int], max_window: int) -> torch.Tensor:
     """(wh * ww, wh * ww) indices into a ((2 M - 1)^2)-row bias table, M = `max_window`, for every query-key pair.
 
     The pair (query at (y1, x1), key at (y2, x2)) reads row (y1 - y2 + M - 1) * (2 M - 1) + (x1 - x2 + M - 1), so
-    a window smaller than M (a small map at inference) reuses the rows of its offsets.
+    a window smaller than M (a small map at inference) reuses the rows of its offsets. Cached per window (every
+    attention layer asks on every call); the returned CPU tensor is shared, never modify it.
     """
     ys, xs = torch.meshgrid(torch.arange(window[0]), torch.arange(window[1]), indexing="ij")
     coords = torch.stack([ys.flatten(), xs.flatten()])  # (2, N)
