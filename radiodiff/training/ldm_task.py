@@ -44,7 +44,7 @@ class LDMTask:
         return {"denoiser": self.denoiser}
 
     def optimizers(self, modules: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
-        return {"denoiser": adamw(modules["denoiser"], self.config.ldm_train.lr, self.config.ldm_train)}
+        return {"denoiser": adamw(modules["denoiser"], self.base_lrs()["denoiser"], self.config.ldm_train)}
 
     def base_lrs(self) -> dict[str, float]:
         return {"denoiser": self.config.ldm_train.lr}
