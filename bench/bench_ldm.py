@@ -22,9 +22,9 @@ import torch
 
 from radiodiff.config import Config, load
 from radiodiff.generation import sample_maps
+from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.unet import count_parameters
 from radiodiff.models.vae import AutoencoderKL
-from radiodiff.training.latents import LatentCodec
 from radiodiff.training.ldm_task import LDMTask
 
 PAPER = (

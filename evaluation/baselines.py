@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from evaluation.metrics import rmse
 from radiodiff.data.transforms import denormalize
+from radiodiff.metrics import rmse
 
 
 def mean_map_rmse(train: Dataset, val: Dataset, batch_size: int = 64) -> float:

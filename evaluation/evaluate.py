@@ -17,16 +17,16 @@ from tqdm import tqdm
 
 from evaluation.baselines import FreeSpaceBaseline, fit_free_space
 from evaluation.figures import DB_RANGE, error_histograms, gallery
-from evaluation.metrics import score_batch
 from evaluation.published import comparison_markdown
 from radiodiff.config import Config
 from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.data.transforms import denormalize
+from radiodiff.generation import sample_seeds
 from radiodiff.inference import MODEL_REGISTERED_NAME, resolve_model_package
+from radiodiff.metrics import score_batch
 from radiodiff.predictor import RadioMapPredictor
 from radiodiff.tracking import RunTracker, start_run
-from radiodiff.training.ldm_task import sample_seeds
 
 GALLERY_SIZE = 4
 PIXELS_PER_BATCH = 4000  # signed-error sample per batch for the histogram

@@ -6,6 +6,7 @@ Shared by validation during training and by the inference predictor, so both sam
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -13,7 +14,14 @@ from torch import nn
 from radiodiff.config import DiffusionConfig
 from radiodiff.data.transforms import denormalize
 from radiodiff.diffusion import sample
-from radiodiff.training.latents import LatentCodec
+from radiodiff.models.latent_codec import LatentCodec
+
+MAX_TX_PER_MAP = 100_000  # per-sample seeds: seed_i = map_id * MAX_TX_PER_MAP + tx_id + offset
+
+
+def sample_seeds(batch: dict[str, Any], offset: int) -> list[int]:
+    """One sampler seed per map: its noise does not depend on which other maps share the batch."""
+    return [int(m) * MAX_TX_PER_MAP + int(k) + offset for m, k in zip(batch["map_id"], batch["tx_id"], strict=True)]
 
 
 @torch.no_grad()

@@ -20,10 +20,11 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import ParamSchema, ParamSpec, Schema, TensorSpec
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from radiodiff.config import Config, dump, load
 from radiodiff.models.vae import AutoencoderKL
+from radiodiff.models.weight_files import inference_weights, weights_file
 from radiodiff.predictor import InputError, RadioMapPredictor
 
 PIP_REQUIREMENTS = [
@@ -54,14 +55,8 @@ def export_package(checkpoint_dir: Path, modules: list[str], out_dir: Path) -> P
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(checkpoint_dir / "config.yaml", out_dir / "config.yaml")
     for name in modules:
-        save_file(_export_weights(checkpoint_dir, name), out_dir / f"{name}.safetensors")
+        save_file(inference_weights(checkpoint_dir, name), weights_file(out_dir, name))
     return out_dir
-
-
-def _export_weights(checkpoint_dir: Path, module: str) -> dict[str, torch.Tensor]:
-    """A module's EMA weights when the checkpoint has them, its raw weights otherwise."""
-    ema = checkpoint_dir / f"{module}.ema.safetensors"
-    return load_file(ema if ema.is_file() else checkpoint_dir / f"{module}.safetensors")
 
 
 def load_vae(package_dir: str | Path, device: str = "cpu") -> tuple[AutoencoderKL, Config]:
@@ -69,9 +64,7 @@ def load_vae(package_dir: str | Path, device: str = "cpu") -> tuple[AutoencoderK
     package_dir = Path(package_dir)
     config = load(package_dir / "config.yaml")
     vae = AutoencoderKL(config.vae)
-    weights = package_dir / "autoencoder.safetensors"
-    ema = package_dir / "autoencoder.ema.safetensors"
-    vae.load_state_dict(load_file(ema if ema.is_file() else weights))
+    vae.load_state_dict(inference_weights(package_dir, "autoencoder"))
     return vae.to(device).eval().requires_grad_(False), config
 
 
@@ -143,11 +136,8 @@ def export_radiodiff_package(ldm_checkpoint: Path, vae_package: Path, out_dir: P
     config = load(ldm_checkpoint / "config.yaml")
     vae_config = load(vae_package / "config.yaml").vae
     (out_dir / "config.yaml").write_text(dump(replace(config, vae=vae_config)))
-    shutil.copy(vae_package / "autoencoder.safetensors", out_dir / "autoencoder.safetensors")
-    ema = ldm_checkpoint / "denoiser.ema.safetensors"
-    save_file(
-        load_file(ema if ema.is_file() else ldm_checkpoint / "denoiser.safetensors"), out_dir / "denoiser.safetensors"
-    )
+    save_file(inference_weights(vae_package, "autoencoder"), weights_file(out_dir, "autoencoder"))
+    save_file(inference_weights(ldm_checkpoint, "denoiser"), weights_file(out_dir, "denoiser"))
     return out_dir
 
 

@@ -20,9 +20,9 @@ from safetensors.torch import load_file
 from radiodiff.config import Config, load
 from radiodiff.data.transforms import locate_tx, render_tx, resize_mask, scale_tx
 from radiodiff.generation import sample_maps
+from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.models.vae import AutoencoderKL
-from radiodiff.training.latents import LatentCodec
 
 
 class InputError(ValueError):

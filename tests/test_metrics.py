@@ -1,4 +1,4 @@
-"""evaluation.metrics against scikit-image (SSIM, PSNR) and closed forms (NMSE, RMSE, MAE), per image in a batch."""
+"""radiodiff.metrics against scikit-image (SSIM, PSNR) and closed forms (NMSE, RMSE, MAE), per image in a batch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from scipy.ndimage import gaussian_filter
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from evaluation.metrics import PSNR_CAP_DB, mae, nmse, psnr, rmse, score_batch, ssim
+from radiodiff.metrics import PSNR_CAP_DB, mae, nmse, psnr, rmse, score_batch, ssim
 
 TOL = 1e-4
 

@@ -12,8 +12,9 @@ from radiodiff.config import Config, ConfigError
 from radiodiff.inference import load_vae, log_radiodiff_model, resolve_vae_package
 from radiodiff.jobs.common import TrainingData, validation_maps
 from radiodiff.jobs.training_run import TrainingJob, run_training
+from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.tracking import RunTracker
-from radiodiff.training.latents import LatentCodec, cache_latents, estimate_scale_factor
+from radiodiff.training.latents import cache_latents, estimate_scale_factor
 from radiodiff.training.ldm_task import LDMTask
 
 

@@ -25,6 +25,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from radiodiff.config import Config, dump, load
+from radiodiff.models.weight_files import EMA_SUFFIX, ema_file, weights_file
 
 STATE_FILE = "state.json"
 CONFIG_FILE = "config.yaml"
@@ -81,9 +82,9 @@ def save_checkpoint(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for name, tensors in weights.items():
-        save_file(_contiguous(tensors), staging / f"{name}.safetensors")
+        save_file(_contiguous(tensors), weights_file(staging, name))
     for name, tensors in ema_weights.items():
-        save_file(_contiguous(tensors), staging / f"{name}.ema.safetensors")
+        save_file(_contiguous(tensors), ema_file(staging, name))
     (staging / CONFIG_FILE).write_text(dump(config))
     torch.save({**training_state, "torch_rng": _torch_rng_state()}, staging / TRAINING_STATE_FILE)
     payload = {**asdict(state), "python_rng": _python_rng_state()}
@@ -103,8 +104,8 @@ def load_checkpoint(folder: Path) -> Checkpoint:
     weights, ema_weights = {}, {}
     for path in sorted(folder.glob("*.safetensors")):
         name = path.name.removesuffix(".safetensors")
-        if name.endswith(".ema"):
-            ema_weights[name.removesuffix(".ema")] = load_file(path)
+        if name.endswith(EMA_SUFFIX):
+            ema_weights[name.removesuffix(EMA_SUFFIX)] = load_file(path)
         else:
             weights[name] = load_file(path)
     training_state = torch.load(folder / TRAINING_STATE_FILE, weights_only=True, map_location="cpu")

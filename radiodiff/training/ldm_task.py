@@ -8,24 +8,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from evaluation.metrics import score_batch
 from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
 from radiodiff.diffusion import sample_time, training_loss
-from radiodiff.generation import sample_maps
+from radiodiff.generation import sample_maps, sample_seeds
+from radiodiff.metrics import score_batch
+from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.summary import model_summary
 from radiodiff.models.unet import ConditionalUNet
-from radiodiff.training.latents import LatentCodec
 from radiodiff.training.task import StepOutput, adamw
 from radiodiff.training.vae_task import SAMPLE_ROWS
 from radiodiff.viz import error_rgb, radio_map_rgb
-
-MAX_TX_PER_MAP = 100_000  # per-sample seeds: seed_i = map_id * MAX_TX_PER_MAP + tx_id + offset
-
-
-def sample_seeds(batch: dict[str, Any], offset: int) -> list[int]:
-    """One sampler seed per map: its noise does not depend on which other maps share the batch."""
-    return [int(m) * MAX_TX_PER_MAP + int(k) + offset for m, k in zip(batch["map_id"], batch["tx_id"], strict=True)]
 
 
 class LDMTask:

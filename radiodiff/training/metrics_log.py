@@ -16,8 +16,6 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-TRAIN_KEYS = ("loss", "loss_rec", "loss_kl", "loss_g", "loss_d", "d_weight", "loss_c", "loss_eps", "grad_norm")
-
 
 class Tracker(Protocol):
     """The part of tracking.RunTracker the trainer uses."""
@@ -43,9 +41,7 @@ class MetricsLog:
         self.samples_per_step = samples_per_step
         self.phase = ""
         self._clock = (time.perf_counter(), 0)
-        keys = [f"train/{k}" for k in (*TRAIN_KEYS, "lr", "samples_per_s", "nan_skips")]
-        keys += [f"val/{k}" for k in ("rmse", "nmse", "ssim", "psnr", "mae")]
-        self.done = tracker.logged_steps(keys) if tracker else {}
+        self.done: dict[str, set[int]] = {}  # per key, the steps the run already holds (read at its first use)
         self.done_images = tracker.logged_image_steps("samples") if tracker else set()
 
     def start_clock(self, step: int) -> None:
@@ -90,6 +86,11 @@ class MetricsLog:
             self.tracker.flush()
 
     def _log(self, values: dict[str, float], step: int) -> None:
-        fresh = {k: v for k, v in values.items() if step not in self.done.get(k, ())}
-        if self.tracker and fresh:
+        if not self.tracker:
+            return
+        unseen = [k for k in values if k not in self.done]
+        if unseen:  # whatever keys the task logs: no list of names to keep in step with the tasks
+            self.done.update(self.tracker.logged_steps(unseen))
+        fresh = {k: v for k, v in values.items() if step not in self.done[k]}
+        if fresh:
             self.tracker.log_metrics(fresh, step)

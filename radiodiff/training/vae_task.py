@@ -8,10 +8,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from evaluation.metrics import score_batch
 from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
 from radiodiff.losses.vae_gan import VAEGANLoss
+from radiodiff.metrics import score_batch
 from radiodiff.models.summary import model_summary
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.training.task import StepOutput, adamw
