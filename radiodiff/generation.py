@@ -1,6 +1,9 @@
 """From a condition to radio maps: RadioDiff's few-step sampler in latent space, then the VAE decoder.
 
-Shared by validation during training and by the inference predictor, so both sample the same way.
+Shared by validation during training and by the inference predictor, so both sample the same way. Maps of any
+size go through: the condition is padded (as open ground without a transmitter) to the UNet's multiple and at
+least its tile, the UNet runs tiled where the latent is larger than the size it was built for (`TiledDenoiser`),
+and the decoded map is cropped back to the condition's size.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from radiodiff.config import DiffusionConfig
 from radiodiff.data.transforms import denormalize
 from radiodiff.diffusion import sample
 from radiodiff.models.latent_codec import LatentCodec
+from radiodiff.models.padding import crop_to, pad_to
+from radiodiff.models.tiled_denoiser import TiledDenoiser
 
 MAX_TX_PER_MAP = 100_000  # per-sample seeds: seed_i = map_id * MAX_TX_PER_MAP + tx_id + offset
 
@@ -38,15 +43,19 @@ def sample_maps(
     Args:
         denoiser: the conditional UNet, model(x_t, t_input, cond) -> (F1, F2), in eval mode.
         codec: the frozen first stage and its latent scale factor.
-        cond: (B, 3, H, W) condition images in [-1, 1].
+        cond: (B, 3, H, W) condition images in [-1, 1], any H, W (the UNet's own map size: one plain call per
+            step, bit for bit).
         seeds: B integers: map i depends only on seeds[i] and cond[i].
         diffusion: t_eps and the default number of steps.
         steps: sampler steps N (N + 1 network calls); None: `diffusion.sampling_steps`.
     Returns:
         (B, 1, H, W) radio maps on the [0, 1] grey scale.
     """
+    tiled = TiledDenoiser(denoiser)
+    size = tuple(cond.shape[-2:])
+    padded = pad_to(cond, tiled.working_size(size))  # (B, 3, H', W')
     f = codec.vae.downsample_factor
-    shape = (cond.shape[0], codec.vae.config.embed_dim, cond.shape[-2] // f, cond.shape[-1] // f)
+    shape = (cond.shape[0], codec.vae.config.embed_dim, padded.shape[-2] // f, padded.shape[-1] // f)
     steps = steps or diffusion.sampling_steps
-    result = sample(denoiser, cond, shape, list(seeds), steps, diffusion.t_eps, device=cond.device)
-    return denormalize(codec.decode(result.x0)).clamp(0, 1)
+    result = sample(tiled, padded, shape, list(seeds), steps, diffusion.t_eps, device=cond.device)
+    return crop_to(denormalize(codec.decode(result.x0)).clamp(0, 1), size)
