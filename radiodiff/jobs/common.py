@@ -48,6 +48,15 @@ def validation_maps(data: TrainingData, config: Config, train: TrainConfig) -> D
     return Subset(val, range(min(len(val), train.val_batches * config.data.batch_size)))
 
 
+def whole_training_maps(data: TrainingData) -> Dataset:
+    """The training maps at full `image_size`, uncropped (baselines are fitted on them and scored on whole
+    validation maps, as val/* is, also when training on crops)."""
+    train = data.splits["train"]
+    if not train.crop:
+        return train
+    return RadioMapSeerDataset(data.root, train.config, "train", crop=False, index=train.index)
+
+
 def find_checkpoint(run_id: str) -> Path | None:
     """The last checkpoint of a run: the local copy when complete, else the run's artifact; None if none."""
     local = run_dir(run_id) / "checkpoints" / "last"

@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 from evaluation.baselines import fit_free_space, free_space_rmse, mean_map_rmse
 from radiodiff.config import Config, ConfigError
 from radiodiff.inference import load_vae, log_radiodiff_model, resolve_vae_package
-from radiodiff.jobs.common import TrainingData, validation_maps
+from radiodiff.jobs.common import TrainingData, validation_maps, whole_training_maps
 from radiodiff.jobs.training_run import TrainingJob, run_training
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.tracking import RunTracker
@@ -31,7 +31,7 @@ def train_ldm(config: Config, resume: str = "", nested: bool = False) -> str:
 
 def _build_task(config: Config, data: TrainingData) -> tuple[LDMTask, Dataset, Config]:
     vae, _ = load_vae(resolve_vae_package(config.diffusion.vae_uri), device=PartialState().device)
-    _check_sizes(config, vae.downsample_factor * 2 ** (len(config.ldm.channel_mult) - 1))
+    _check_training_size(config, vae.downsample_factor * 2 ** (len(config.ldm.channel_mult) - 1))
     train_set: Dataset = data.splits["train"]
     codec = LatentCodec(vae, config.diffusion.scale_factor or 1.0)
     if config.diffusion.cache_latents and config.data.crop_size is None:
@@ -43,21 +43,22 @@ def _build_task(config: Config, data: TrainingData) -> tuple[LDMTask, Dataset, C
     return LDMTask(config, codec, tuple(config.data.crop_size or config.data.image_size)), train_set, config
 
 
-def _check_sizes(config: Config, multiple: int) -> None:
-    for key, size in (("data.image_size", config.data.image_size), ("data.crop_size", config.data.crop_size)):
-        if size is not None and (size[0] % multiple or size[1] % multiple):
-            raise ConfigError(
-                f"{key} = {list(size)}: the VAE and the UNet's {len(config.ldm.channel_mult)} levels need "
-                f"sides that are multiples of {multiple}"
-            )
+def _check_training_size(config: Config, multiple: int) -> None:
+    """The UNet is built for the training size (the crop, else the whole map); validation maps of any size are
+    padded and tiled (`sample_maps`)."""
+    key = "data.crop_size" if config.data.crop_size is not None else "data.image_size"
+    size = config.data.crop_size or config.data.image_size
+    if size[0] % multiple or size[1] % multiple:
+        raise ConfigError(
+            f"{key} = {list(size)}: the VAE and the UNet's {len(config.ldm.channel_mult)} levels need "
+            f"sides that are multiples of {multiple}"
+        )
 
 
 def _baselines(config: Config, data: TrainingData) -> dict[str, float]:
-    """Free-space path loss fitted on the training maps, and the mean training map, scored on the validation maps
-    that val/* is measured on."""
-    if config.data.crop_size is not None:
-        return {}
-    train, val = data.splits["train"], validation_maps(data, config, config.ldm_train)
+    """Free-space path loss fitted on the (whole) training maps, and the mean training map, scored on the
+    validation maps that val/* is measured on."""
+    train, val = whole_training_maps(data), validation_maps(data, config, config.ldm_train)
     return {"free_space_rmse": free_space_rmse(fit_free_space(train), val), "mean_map_rmse": mean_map_rmse(train, val)}
 
 

@@ -9,7 +9,7 @@ from torch.utils.data import Dataset
 from evaluation.baselines import mean_map_rmse
 from radiodiff.config import Config
 from radiodiff.inference import log_vae_model
-from radiodiff.jobs.common import TrainingData, validation_maps
+from radiodiff.jobs.common import TrainingData, validation_maps, whole_training_maps
 from radiodiff.jobs.training_run import TrainingJob, run_training
 from radiodiff.tracking import RunTracker
 from radiodiff.training.vae_task import VAETask
@@ -37,7 +37,6 @@ def _build_task(config: Config, data: TrainingData) -> tuple[VAETask, Dataset, C
 
 
 def _baselines(config: Config, data: TrainingData) -> dict[str, float]:
-    """RMSE of predicting the mean training map (needs whole maps: skipped with random crops)."""
-    if config.data.crop_size is not None:
-        return {}
-    return {"mean_map_rmse": mean_map_rmse(data.splits["train"], validation_maps(data, config, config.vae_train))}
+    """RMSE of predicting the mean (whole) training map, on the validation maps val/* is measured on."""
+    val = validation_maps(data, config, config.vae_train)
+    return {"mean_map_rmse": mean_map_rmse(whole_training_maps(data), val)}

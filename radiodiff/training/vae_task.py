@@ -12,6 +12,7 @@ from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
 from radiodiff.losses.vae_gan import VAEGANLoss
 from radiodiff.metrics import score_batch
+from radiodiff.models.padding import run_padded
 from radiodiff.models.summary import model_summary
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.training.task import StepOutput, adamw
@@ -70,10 +71,13 @@ class VAETask:
 
     @torch.no_grad()
     def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
-        """Reconstruction metrics (FACTS §3) of the posterior mean, averaged over every validation map."""
+        """Reconstruction metrics (FACTS §3) of the posterior mean, averaged over every validation map.
+
+        The validation maps are whole (`image_size`) also when training on crops: the VAE is convolutional.
+        """
         scores: dict[str, list[torch.Tensor]] = {}
         for batch in batches:
-            reconstruction, _ = model(batch["target"], sample_posterior=False)
+            reconstruction = _reconstruct(model, batch["target"])
             for name, values in score_batch(denormalize(reconstruction), denormalize(batch["target"])).items():
                 scores.setdefault(name, []).append(values)
         return {name: float(torch.cat(values).mean()) for name, values in scores.items()}
@@ -82,7 +86,7 @@ class VAETask:
     def sample_grid(self, model: nn.Module, batch: dict[str, Any]) -> np.ndarray:
         """Rows of input | reconstruction | |error|, radio maps on the project's fixed colour scale."""
         x = batch["target"][:SAMPLE_ROWS]
-        reconstruction, _ = model(x, sample_posterior=False)
+        reconstruction = _reconstruct(model, x)
         truth = denormalize(x)[:, 0].cpu().numpy()
         rec = denormalize(reconstruction).clamp(0, 1)[:, 0].cpu().numpy()
         rows = [
@@ -92,3 +96,8 @@ class VAETask:
             for t, r in zip(truth, rec, strict=True)
         ]
         return np.concatenate(rows, axis=0)
+
+
+def _reconstruct(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The posterior mean's reconstruction (B, 1, H, W) of maps (B, 1, H, W) of any size (padded, cropped back)."""
+    return run_padded(lambda maps: model(maps, sample_posterior=False)[0], x, model.downsample_factor)
