@@ -22,32 +22,25 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types import ParamSchema, ParamSpec, Schema, TensorSpec
 from safetensors.torch import save_file
 
-from radiodiff.config import Config, dump, load
+from radiodiff.config import Config, DataConfig, dump, load
+from radiodiff.data.condition import CONDITION_INPUTS
+from radiodiff.data.transforms import denormalize, normalize
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.models.weight_files import inference_weights, weights_file
 from radiodiff.predictor import InputError, RadioMapPredictor
+from radiodiff.serving_requirements import serving_requirements
 
-PIP_REQUIREMENTS = [
-    "torch==2.14.1",
-    "mlflow==3.17.2",
-    "safetensors>=0.4",
-    "numpy>=1.26",
-    "pyyaml>=6.0",
-    "timm>=1.0",
-    "einops>=0.8",
-]
 VAE_REGISTERED_NAME = "radiodiff-vae"
 MODEL_REGISTERED_NAME = "radiodiff"
-MAP_SIGNATURE = ModelSignature(
-    inputs=Schema(
-        [
-            TensorSpec(np.dtype(np.float32), (-1, -1, -1), "buildings"),
-            TensorSpec(np.dtype(np.float32), (-1, -1, -1), "tx"),
-        ]
-    ),
-    outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]),
-    params=ParamSchema([ParamSpec("steps", "integer", 0), ParamSpec("seed", "integer", 0)]),
-)
+SAMPLER_PARAMS = ParamSchema([ParamSpec("steps", "integer", 0), ParamSpec("seed", "integer", 0)])
+
+
+def map_signature(data: DataConfig) -> ModelSignature:
+    """The served model's inputs: the scene inputs of its setting (`CONDITION_INPUTS`), float32 (B, H, W) each."""
+    inputs = [TensorSpec(np.dtype(np.float32), (-1, -1, -1), name) for name in CONDITION_INPUTS[data.setting]]
+    return ModelSignature(
+        inputs=Schema(inputs), outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]), params=SAMPLER_PARAMS
+    )
 
 
 def export_package(checkpoint_dir: Path, modules: list[str], out_dir: Path) -> Path:
@@ -71,6 +64,10 @@ def load_vae(package_dir: str | Path, device: str = "cpu") -> tuple[AutoencoderK
 class VAEModel(mlflow.pyfunc.PythonModel):
     """pyfunc wrapper of the autoencoder: `radio_map` (B, H, W) in [0, 1] -> its reconstruction (B, H, W)."""
 
+    # Requests are checked against the explicit tensor signature each model is logged with, not against type
+    # hints of `predict` (MLflow would otherwise warn on every load that the hints are missing).
+    _skip_type_hint_validation = True
+
     def load_context(self, context: Any) -> None:
         self.vae, self.config = load_vae(context.artifacts["package"])
 
@@ -78,10 +75,10 @@ class VAEModel(mlflow.pyfunc.PythonModel):
         maps = np.asarray(model_input["radio_map"], dtype=np.float32)
         if maps.ndim != 3:
             raise ValueError(f"radio_map must be (B, H, W) in [0, 1]; got shape {maps.shape}")
-        x = torch.from_numpy(maps)[:, None] * 2.0 - 1.0  # [0, 1] -> [-1, 1] (FACTS §1)
+        x = torch.from_numpy(normalize(255.0 * maps))[:, None]  # [0, 1] grey scale -> [-1, 1]
         with torch.no_grad():
             reconstruction, _ = self.vae(x, sample_posterior=False)
-        return ((reconstruction[:, 0] + 1.0) / 2.0).clamp(0, 1).numpy()
+        return denormalize(reconstruction[:, 0]).clamp(0, 1).numpy()
 
 
 def log_vae_model(checkpoint_dir: Path, step: int, register: bool = True) -> str:
@@ -106,9 +103,14 @@ def log_vae_model(checkpoint_dir: Path, step: int, register: bool = True) -> str
 class RadioDiffModel(mlflow.pyfunc.PythonModel):
     """pyfunc wrapper of RadioMapPredictor.
 
-    Inputs: `buildings` and `tx`, float32 (B, H, W). Params: `steps` (0: the model's default) and `seed`.
+    Inputs: `buildings` and `tx` (and `cars` for a model of the dynamic setting), float32 (B, H, W).
+    Params: `steps` (0: the model's default) and `seed`.
     Output: (B, H, W) float32 path gain on the RadioMapSeer grey scale [0, 1]. Bad input is a 400 error.
     """
+
+    # Requests are checked against the explicit tensor signature each model is logged with, not against type
+    # hints of `predict` (MLflow would otherwise warn on every load that the hints are missing).
+    _skip_type_hint_validation = True
 
     def load_context(self, context: Any) -> None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -116,15 +118,10 @@ class RadioDiffModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input, params=None):
         params = params or {}
-        missing = [name for name in ("buildings", "tx") if name not in model_input]
-        if missing:
-            raise MlflowException(f"missing input(s) {missing}: send buildings and tx", INVALID_PARAMETER_VALUE)
+        scene = {name: model_input.get(name) for name in CONDITION_INPUTS[self.predictor.config.data.setting]}
         try:
             return self.predictor.predict(
-                model_input["buildings"],
-                model_input["tx"],
-                steps=int(params.get("steps") or 0) or None,
-                seed=int(params.get("seed") or 0),
+                steps=int(params.get("steps") or 0) or None, seed=int(params.get("seed") or 0), **scene
             )
         except InputError as err:
             raise MlflowException(str(err), INVALID_PARAMETER_VALUE) from None
@@ -146,7 +143,8 @@ def log_radiodiff_model(ldm_checkpoint: Path, vae_uri: str, step: int) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         vae_package = resolve_vae_package(vae_uri, Path(tmp) / "vae")
         package = export_radiodiff_package(ldm_checkpoint, vae_package, Path(tmp) / "package")
-        return _log_package("model", "RadioDiffModel", package, MAP_SIGNATURE, step).model_uri
+        signature = map_signature(load(package / "config.yaml").data)
+        return _log_package("model", "RadioDiffModel", package, signature, step).model_uri
 
 
 def resolve_model_package(uri: str, dst: str | Path | None = None) -> Path:
@@ -180,7 +178,7 @@ def _log_package(
         artifacts={"package": str(package)},
         code_paths=[str(Path(__file__).parent)],
         signature=signature,
-        pip_requirements=PIP_REQUIREMENTS,
+        pip_requirements=serving_requirements(),
         registered_model_name=registered_name,
         step=step,
     )

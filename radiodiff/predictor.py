@@ -4,8 +4,10 @@ It loads a RadioDiff model package, a folder holding
     config.yaml                 the LDM run's config, whose `vae` section is the first stage's own
     autoencoder.safetensors     the frozen VAE
     denoiser.safetensors        the conditional UNet (EMA weights)
-Maps of another size than the model's are resized to it (buildings nearest, the transmitter re-drawn at its
-scaled position) and the prediction is resized back.
+Maps are predicted on their own pixel grid, at any H x W >= 8 x 8, square or not, never resized: a pixel keeps
+the physical size it had in training (`data.image_size` of the RadioMapSeer maps), whatever the area covered.
+The UNet is built for its training size (`map_size`: the crop size of a crop-trained model); `sample_maps` pads a
+smaller or odd-sized scene as open ground and covers a larger one with overlapping tiles of that size.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from radiodiff.config import Config, load
-from radiodiff.data.transforms import locate_tx, render_tx, resize_mask, scale_tx
+from radiodiff.config import Config, DataConfig, load
+from radiodiff.data.condition import CONDITION_INPUTS, condition_image
+from radiodiff.data.transforms import locate_tx
 from radiodiff.generation import sample_maps
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.unet import ConditionalUNet
@@ -38,7 +40,7 @@ class RadioMapPredictor:
         self.device = torch.device(device)
         vae = AutoencoderKL(self.config.vae)
         vae.load_state_dict(load_file(package_dir / "autoencoder.safetensors"))
-        self.map_size = tuple(self.config.data.crop_size or self.config.data.image_size)
+        self.map_size = tuple(self.config.data.crop_size or self.config.data.image_size)  # the UNet's (tile) size
         self.denoiser = ConditionalUNet(
             self.config.ldm, self.config.vae.embed_dim, self.map_size, latent_factor=vae.downsample_factor
         )
@@ -46,7 +48,14 @@ class RadioMapPredictor:
         self.denoiser.to(self.device).eval().requires_grad_(False)
         self.codec = LatentCodec(vae.to(self.device), self.config.diffusion.scale_factor)
 
-    def predict(self, buildings: np.ndarray, tx: np.ndarray, steps: int | None = None, seed: int = 0) -> np.ndarray:
+    def predict(
+        self,
+        buildings: np.ndarray,
+        tx: np.ndarray,
+        steps: int | None = None,
+        seed: int = 0,
+        cars: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Radio maps for a batch of scenes.
 
         Args:
@@ -54,42 +63,56 @@ class RadioMapPredictor:
             tx: (B, H, W) transmitter maps: the brightest pixel (or blob) marks the transmitter.
             steps: sampler steps N (N + 1 network calls); None: the model's configured number.
             seed: map i is sampled with seed + i.
+            cars: (B, H, W) car masks like `buildings`; required by a model of the dynamic setting (DRM).
         Returns:
-            (B, H, W) float32 path gain on the grey scale [0, 1] (0 = at or below -147 dB, 1 = -47 dB).
+            (B, H, W) float32 path gain on the grey scale [0, 1] (0 = at or below -147 dB, 1 = -47 dB), on the
+            inputs' own grid.
+        Raises:
+            InputError: inputs of the wrong shape, with non-finite values, without a transmitter, or a DRM model
+                called without `cars` (the message names the input).
         """
-        buildings, tx = _check_inputs(buildings, tx)
-        cond = torch.from_numpy(np.stack([self._condition(b, t) for b, t in zip(buildings, tx, strict=True)]))
-        maps = self.predict_conditions(cond, [seed + i for i in range(len(buildings))], steps)
-        if maps.shape[-2:] != buildings.shape[-2:]:
-            maps = F.interpolate(maps, size=buildings.shape[-2:], mode="bilinear", align_corners=False)
+        scenes = _check_inputs(self.config.data, buildings=buildings, tx=tx, cars=cars)
+        cond = torch.from_numpy(np.stack([self._condition(*scene) for scene in scenes]))
+        maps = self.predict_conditions(cond, [seed + i for i in range(len(scenes))], steps)
         return maps[:, 0].cpu().numpy().astype(np.float32)
 
     def predict_conditions(self, cond: torch.Tensor, seeds: list[int], steps: int | None = None) -> torch.Tensor:
-        """Radio maps (B, 1, H', W') in [0, 1] for condition images (B, 3, H', W') in [-1, 1] at the model's size."""
+        """Radio maps (B, 1, H, W) in [0, 1] for condition images (B, 3, H, W) in [-1, 1] of any size."""
         return sample_maps(self.denoiser, self.codec, cond.to(self.device), seeds, self.config.diffusion, steps)
 
-    def _condition(self, buildings: np.ndarray, tx: np.ndarray) -> np.ndarray:
-        """(3, H', W') in [-1, 1] at the model's size: [buildings, tx, buildings] (static setting)."""
-        mask = resize_mask((buildings > 0.5).astype(np.uint8) * 255, self.map_size)
-        position = scale_tx(locate_tx(_to_uint8(tx)), tx.shape, self.map_size)
-        marker = render_tx(position, self.map_size, self.config.data.tx_radius)
-        return np.stack([mask, marker, mask]).astype(np.float32) / 127.5 - 1.0
+    def _condition(self, buildings: np.ndarray, tx: np.ndarray, cars: np.ndarray | None) -> np.ndarray:
+        """(3, H, W) in [-1, 1] on the input's own grid, built as the training data is (`condition_image`)."""
+        position = locate_tx(_to_uint8(tx))
+        masks = [None if m is None else _mask(m) for m in (buildings, cars)]
+        return condition_image(masks[0], position, self.config.data, masks[1])
 
 
-def _check_inputs(buildings: np.ndarray, tx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    buildings, tx = np.asarray(buildings, dtype=np.float32), np.asarray(tx, dtype=np.float32)
-    if buildings.ndim != 3 or tx.shape != buildings.shape:
-        raise InputError(f"buildings and tx must both be (B, H, W); got {buildings.shape} and {tx.shape}")
-    if min(buildings.shape[1:]) < 8:
-        raise InputError(f"maps must be at least 8x8 pixels; got {buildings.shape[1:]}")
-    for name, values in (("buildings", buildings), ("tx", tx)):
+def _check_inputs(data: DataConfig, **inputs: np.ndarray | None) -> list[tuple[np.ndarray, ...]]:
+    """Validate the scene inputs a model of `data.setting` takes; returns one (buildings, tx, cars) per scene."""
+    names = CONDITION_INPUTS[data.setting]
+    missing = [name for name in names if inputs.get(name) is None]
+    if missing:
+        raise InputError(f"missing input(s) {missing}: a model of the {data.setting} setting takes {list(names)}")
+    arrays = {name: np.asarray(inputs[name], dtype=np.float32) for name in names}
+    shape = arrays["buildings"].shape
+    if len(shape) != 3 or any(a.shape != shape for a in arrays.values()):
+        shapes = ", ".join(f"{name} {a.shape}" for name, a in arrays.items())
+        raise InputError(f"{', '.join(names)} must all be (B, H, W) of one shape; got {shapes}")
+    if min(shape[1:]) < 8:
+        raise InputError(f"maps must be at least 8x8 pixels; got {shape[1:]}")
+    for name, values in arrays.items():
         if not np.isfinite(values).all():
             raise InputError(f"{name} contains NaN or infinite values")
-    if (tx.reshape(len(tx), -1).max(axis=1) <= 0).any():
+    if (arrays["tx"].reshape(shape[0], -1).max(axis=1) <= 0).any():
         raise InputError("every tx map needs a positive pixel at the transmitter; one is all zero")
-    if buildings.max() > 1:
-        buildings = buildings / 255.0
-    return buildings, tx
+    cars = arrays.get("cars", [None] * shape[0])
+    return list(zip(arrays["buildings"], arrays["tx"], cars, strict=True))
+
+
+def _mask(values: np.ndarray) -> np.ndarray:
+    """A 0/1 or 0/255 mask as RadioMapSeer's uint8 grey levels (255 inside)."""
+    threshold = 127.5 if values.max() > 1 else 0.5
+    return np.where(values > threshold, 255, 0).astype(np.uint8)
 
 
 def _to_uint8(tx: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ import torch
 from torch.utils.data import Dataset
 
 from radiodiff.config import ConfigError, DataConfig
+from radiodiff.data.condition import condition_image
 from radiodiff.data.layout import LayoutIndex, index_radiomapseer
 from radiodiff.data.png_io import DataError, read_grey_png
 from radiodiff.data.splits import SPLIT_NAMES, split_maps
@@ -21,7 +22,6 @@ from radiodiff.data.transforms import (
     crop,
     locate_tx,
     normalize,
-    render_tx,
     resize_map,
     resize_mask,
     sample_crop_window,
@@ -39,8 +39,8 @@ class RadioMapSeerDataset(Dataset):
     """(map, tx) samples of one split of a RadioMapSeer-layout data root.
 
     Items are dicts:
-        cond: float32 (3, H, W) in [-1, 1]: [buildings, tx, buildings] (static) or [buildings, tx, cars]
-            (dynamic); the tx channel is a one-pixel marker drawn at output resolution.
+        cond: float32 (3, H, W) in [-1, 1] from `condition_image`: [buildings, tx, buildings] (static) or
+            [buildings, tx, cars] (dynamic); the tx marker is drawn at output resolution (after any crop).
         target: float32 (1, H, W) in [-1, 1]: the radio map of `config.simulation`.
         buildings: float32 (1, H, W) in [0, 1]: the building mask (1 = building).
         tx_pos: int64 (2,): the transmitter's (row, col) in the output grid.
@@ -110,10 +110,9 @@ class RadioMapSeerDataset(Dataset):
         channels, tx_pos = self._read_resized(map_id, tx_id)
         if self.crop:
             channels, tx_pos = self._random_crop(channels, tx_pos, i)
-        buildings, tx, gain, cars = channels
-        third = cars if self.config.setting == "dynamic" else buildings
+        buildings, gain, cars = channels
         return {
-            "cond": torch.from_numpy(normalize(np.stack([buildings, tx, third]))),
+            "cond": torch.from_numpy(condition_image(buildings, tx_pos, self.config, cars)),
             "target": torch.from_numpy(normalize(gain[None])),
             "buildings": torch.from_numpy(buildings[None].astype(np.float32) / 255.0),
             "tx_pos": torch.tensor(tx_pos, dtype=torch.long),
@@ -122,7 +121,8 @@ class RadioMapSeerDataset(Dataset):
         }
 
     def _read_resized(self, map_id: int, tx_id: int) -> tuple[list[np.ndarray], tuple[int, int]]:
-        """[buildings, tx, gain, cars] as uint8 (H, W) at `image_size` (cars None in the static setting)."""
+        """[buildings, gain, cars] as uint8 (H, W) at `image_size` (cars None in the static setting), and the
+        transmitter's position in that grid."""
         paths = [self.index.buildings_path(map_id), self.index.antenna_path(map_id, tx_id)]
         paths.append(self.index.gain_path(map_id, tx_id))
         if self.config.setting == "dynamic":
@@ -138,13 +138,7 @@ class RadioMapSeerDataset(Dataset):
         size = tuple(self.config.image_size)
         tx_pos = scale_tx(source_pos, buildings.shape, size)
         cars_image = resize_mask(cars[0], size) if cars else None
-        channels = [
-            resize_mask(buildings, size),
-            render_tx(tx_pos, size, self.config.tx_radius),
-            resize_map(gain, size),
-            cars_image,
-        ]
-        return channels, tx_pos
+        return [resize_mask(buildings, size), resize_map(gain, size), cars_image], tx_pos
 
     def _random_crop(
         self, channels: list[np.ndarray | None], tx_pos: tuple[int, int], i: int

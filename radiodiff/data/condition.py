@@ -1,0 +1,48 @@
+"""The condition image of a scene, as the UNet sees it: one function for the data set and for every predictor.
+
+Static setting (SRM): [buildings, tx, buildings]; dynamic setting (DRM): [buildings, tx, cars] (FACTS §1),
+each channel on RadioMapSeer's grey levels (255 inside a building, a car or the transmitter marker), then
+normalised to [-1, 1] as RadioDiff does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from radiodiff.config import DataConfig
+from radiodiff.data.transforms import normalize, render_tx
+
+__all__ = ["CONDITION_INPUTS", "condition_image", "needs_cars"]
+
+CONDITION_INPUTS = {"static": ("buildings", "tx"), "dynamic": ("buildings", "tx", "cars")}
+"""The scene inputs a model of each setting takes (the predictor's and the served model's input names)."""
+
+
+def needs_cars(data: DataConfig) -> bool:
+    """Whether a model trained with this data config takes a car mask (the dynamic setting)."""
+    return data.setting == "dynamic"
+
+
+def condition_image(
+    buildings: np.ndarray, tx_pos: tuple[int, int], data: DataConfig, cars: np.ndarray | None = None
+) -> np.ndarray:
+    """The (3, H, W) float32 condition in [-1, 1] of one scene.
+
+    Args:
+        buildings: uint8 (H, W) building mask, 255 inside buildings, 0 outside.
+        tx_pos: the transmitter's integer (row, col) in this grid; drawn as a disc of `data.tx_radius`.
+        data: the model's data config (its setting and marker radius).
+        cars: uint8 (H, W) car mask, required in the dynamic setting, ignored in the static one.
+    Returns:
+        float32 (3, H, W): [buildings, tx, buildings] (static) or [buildings, tx, cars] (dynamic).
+    Raises:
+        ValueError: a dynamic-setting condition without `cars`, or a car mask of another size.
+    """
+    marker = render_tx(tx_pos, buildings.shape, data.tx_radius)
+    if not needs_cars(data):
+        return normalize(np.stack([buildings, marker, buildings]))
+    if cars is None:
+        raise ValueError("the dynamic setting needs a car mask (input 'cars')")
+    if cars.shape != buildings.shape:
+        raise ValueError(f"cars {cars.shape} and buildings {buildings.shape} differ in size")
+    return normalize(np.stack([buildings, marker, cars]))
