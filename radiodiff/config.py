@@ -7,13 +7,13 @@ the key. `load()` is the only way configs enter the program.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from radiodiff.config_schema import ConfigError, build, flatten, to_dict
+from radiodiff.config_schema import ConfigError, build, flatten, speed_only_keys, to_dict
 from radiodiff.config_sections import (
     DataConfig,
     DiffusionConfig,
@@ -41,7 +41,22 @@ __all__ = [
     "parse_overrides",
 ]
 
-DEFAULT_CONFIG = Path("configs/default.yaml")
+# The defaults of the two training sections (one TrainConfig class, two sets of values); with the other
+# sections' dataclass defaults they are the CPU defaults that configs/default.yaml writes out (a test compares).
+VAE_TRAINING = TrainConfig(lr=4e-4, lr_floor=0.05, val_every=50, sample_every=50, checkpoint_every=100)
+"""`vae_train` defaults: 300 steps (~3 min on 2 CPU cores)."""
+LDM_TRAINING = TrainConfig(
+    steps=1500,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    weight_decay=1e-4,
+    lr_floor=0.05,
+    val_every=500,
+    val_batches=8,
+    sample_every=500,
+    checkpoint_every=500,
+)
+"""`ldm_train` defaults: 1500 steps (~7 min on 2 CPU cores), 64 validation maps."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +68,14 @@ class Config:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     vae: VAEConfig = field(default_factory=VAEConfig)
     vae_loss: VAELossConfig = field(default_factory=VAELossConfig)
-    vae_train: TrainConfig = field(default_factory=TrainConfig)
+    vae_train: TrainConfig = VAE_TRAINING
     ldm: LDMConfig = field(default_factory=LDMConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
-    ldm_train: TrainConfig = field(default_factory=TrainConfig)
+    ldm_train: TrainConfig = LDM_TRAINING
+
+    def __post_init__(self) -> None:
+        if self.generator.size == 0:  # the embedded data set is generated at the training resolution
+            object.__setattr__(self, "generator", replace(self.generator, size=max(32, *self.data.image_size)))
 
     def with_overrides(self, overrides: dict[str, Any]) -> Config:
         """A copy with dotted-key overrides applied and validated again."""
@@ -67,6 +86,10 @@ class Config:
     def flat(self) -> dict[str, Any]:
         """Dotted keys -> values, e.g. `{"batch_size": 8, ...}`."""
         return flatten(self)
+
+    def speed_only_keys(self) -> set[str]:
+        """Dotted keys of the settings that change only how fast a job runs (e.g. `generator.workers`)."""
+        return speed_only_keys(self)
 
 
 def parse_overrides(text: str | list[str] | None) -> dict[str, Any]:
@@ -87,18 +110,18 @@ def load(path: str | Path | None = None, overrides: str | list[str] | dict[str, 
     """Read a YAML config, apply overrides and validate.
 
     Args:
-        path: YAML file; None or "" means `configs/default.yaml` when it exists, else the built-in defaults.
+        path: YAML file; None or "" means the built-in defaults (the values of `configs/default.yaml`), whatever
+            the working directory.
         overrides: `"key.sub=value ..."`, a list of pairs, or a dict of dotted keys.
     Returns:
         The frozen, validated Config.
     """
-    raw = _read_yaml(Path(path) if path else DEFAULT_CONFIG, required=bool(path))
+    raw = _read_yaml(Path(path)) if path else {}
     _apply(raw, overrides if isinstance(overrides, dict) else parse_overrides(overrides))
     try:
         return build(Config, raw)
     except ConfigError as err:
-        source = path or DEFAULT_CONFIG
-        raise ConfigError(f"{source}: {err}") from None
+        raise ConfigError(f"{path}: {err}" if path else str(err)) from None
 
 
 def dump(config: Config) -> str:
@@ -106,11 +129,9 @@ def dump(config: Config) -> str:
     return yaml.safe_dump(to_dict(config), sort_keys=False)
 
 
-def _read_yaml(path: Path, required: bool) -> dict[str, Any]:
+def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
-        if required:
-            raise ConfigError(f"config file {path} does not exist")
-        return {}
+        raise ConfigError(f"config file {path} does not exist")
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:

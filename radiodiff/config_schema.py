@@ -52,6 +52,18 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
+def speed_only_keys(obj: Any, prefix: str = "") -> set[str]:
+    """Dotted keys of the fields marked `speed_only` in their metadata (settings that never change a result)."""
+    keys: set[str] = set()
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            keys |= speed_only_keys(value, f"{prefix}{f.name}.")
+        elif f.metadata.get("speed_only"):
+            keys.add(f"{prefix}{f.name}")
+    return keys
+
+
 def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
     """`{"data.size": 64, ...}`: the config as dotted keys (for MLflow params)."""
     return flatten_dict(to_dict(obj), prefix)

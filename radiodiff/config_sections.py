@@ -6,10 +6,14 @@ the section's name).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from radiodiff.config_schema import ConfigError
+
+SPEED_ONLY = {"speed_only": True}
+"""Field metadata of a setting that changes how fast a job runs, never what it produces (worker counts): the
+generated data set's fingerprint and `main`'s step reuse ignore it (`speed_only_keys`)."""
 
 
 def _require(condition: bool, key: str, value: Any, allowed: str) -> None:
@@ -21,27 +25,28 @@ def _require(condition: bool, key: str, value: Any, allowed: str) -> None:
 class GeneratorConfig:
     """The embedded radio-map generator (entry point `generate_data`)."""
 
-    maps: int = 32
-    """Number of city maps (ids 0..maps-1)."""
+    maps: int = 400
+    """Number of city maps (ids 0..maps-1); 400 x 8 transmitters is the CPU default (~7 s to generate)."""
     tx_per_map: int = 8
     """Transmitters per map (ids 0..tx_per_map-1)."""
-    size: int = 64
-    """Side of the square maps in pixels (RadioMapSeer uses 256)."""
+    size: int = 0
+    """Side of the square maps in pixels (RadioMapSeer uses 256); 0: the longer side of `data.image_size`, so a
+    training job's data set is generated at the resolution it trains at."""
     seed: int = 0
     """Seed of the whole data set: the same seed writes the same files."""
     frequency_ghz: float = 3.5
     """Carrier frequency in GHz (enters the free-space path loss)."""
     engine: Literal["fast"] = "fast"
     """Propagation engine: `fast` (dominant path + penetration, see docs/generator.md)."""
-    metres_per_pixel: float = 1.0
-    """Ground resolution (RadioMapSeer: 1 m per pixel)."""
-    workers: int = 0
+    metres_per_pixel: float = 4.0
+    """Ground resolution (RadioMapSeer: 1 m per pixel at 256 px; 4 m at 64 px covers the same 256 m)."""
+    workers: int = field(default=0, metadata=SPEED_ONLY)
     """Worker processes; 0 means one per CPU core."""
 
     def __post_init__(self) -> None:
         _require(self.maps >= 1, "maps", self.maps, "an integer >= 1")
         _require(self.tx_per_map >= 1, "tx_per_map", self.tx_per_map, "an integer >= 1")
-        _require(32 <= self.size <= 2048, "size", self.size, "32 .. 2048 pixels")
+        _require(self.size == 0 or 32 <= self.size <= 2048, "size", self.size, "0 (data.image_size) or 32 .. 2048")
         _require(0.1 <= self.frequency_ghz <= 100, "frequency_ghz", self.frequency_ghz, "0.1 .. 100")
         _require(self.metres_per_pixel > 0, "metres_per_pixel", self.metres_per_pixel, "> 0")
         _require(self.workers >= 0, "workers", self.workers, "0 (all cores) or more")
@@ -67,15 +72,16 @@ class DataConfig:
     """Share of maps held out for testing (leak_free split)."""
     split_seed: int = 0
     """Seed of the leak_free split's shuffle."""
-    tx_radius: int = 0
-    """Radius in pixels of the transmitter marker drawn in the condition (0: one pixel, as RadioMapSeer's)."""
+    tx_radius: int = 2
+    """Radius in pixels of the transmitter marker drawn in the condition (0: one pixel, as RadioMapSeer's at 256
+    px; 2: visible at the CPU default's 64 px)."""
     crop_size: tuple[int, int] | None = None
     """(H, W) of tx-aware random training crops; null keeps whole maps."""
     crop_tx_margin: int = 4
     """Minimum distance in pixels between the transmitter and the crop border."""
     batch_size: int = 8
     """Samples per optimisation step (per process)."""
-    num_workers: int = 0
+    num_workers: int = field(default=0, metadata=SPEED_ONLY)
     """DataLoader worker processes."""
 
     def __post_init__(self) -> None:
@@ -100,18 +106,24 @@ class DataConfig:
 class TrackingConfig:
     """How runs are recorded in MLflow."""
 
-    experiment: str = "radiodiff"
-    """MLflow experiment name (ignored when `mlflow run` already chose one)."""
+    experiment: str = ""
+    """MLflow experiment name; empty: MLflow's own choice (`--experiment-name`, MLFLOW_EXPERIMENT_NAME or
+    MLFLOW_EXPERIMENT_ID, else "Default"), so `radiodiff <job>` lands where `mlflow run . -e <job>` would."""
     log_every: int = 10
     """Log training metrics every N optimisation steps."""
     async_logging: bool = True
     """Log metrics asynchronously (about 1 ms instead of 24 ms per call on sqlite)."""
     system_metrics: bool = True
     """Record CPU/GPU/memory usage as system/* metrics."""
+    heartbeat_s: int = 60
+    """Seconds between the heartbeats of a running job (tag `radiodiff.heartbeat`); a RUNNING run whose heartbeat
+    is older than twice this is dead (its process is gone)."""
 
     def __post_init__(self) -> None:
         _require(self.log_every >= 1, "log_every", self.log_every, ">= 1")
-        _require(bool(self.experiment.strip()), "experiment", self.experiment, "a non-empty name")
+        bare = self.experiment == self.experiment.strip()
+        _require(bare, "experiment", self.experiment, "a name without surrounding spaces, or empty (MLflow's choice)")
+        _require(self.heartbeat_s >= 1, "heartbeat_s", self.heartbeat_s, ">= 1 second")
 
 
 @dataclass(frozen=True)
@@ -154,14 +166,14 @@ class VAELossConfig:
     """Weight of the L2 (MSE) reconstruction term."""
     kl_weight: float = 1e-6
     """Weight of the KL divergence to N(0, I)."""
-    disc_start: int = 50001
-    """Optimisation step at which the discriminator and the GAN loss switch on (phase 2)."""
+    disc_start: int = 201
+    """Optimisation step at which the discriminator and the GAN loss switch on (phase 2; paper: 50001)."""
     disc_weight: float = 0.5
     """Factor on the adaptive generator weight."""
     disc_layers: int = 3
     """Strided conv layers of the PatchGAN discriminator."""
-    disc_channels: int = 64
-    """Width of the discriminator's first layer."""
+    disc_channels: int = 32
+    """Width of the discriminator's first layer (paper: 64)."""
     disc_lr: float = 0.0
     """Discriminator learning rate; 0 means the same as the autoencoder's."""
     d_weight_max: float = 1e4
@@ -188,7 +200,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.5, 0.9)
     """AdamW betas."""
     warmup_steps: int = 20
-    """Linear warm-up from 0 to `lr`."""
+    """Linear warm-up from 0 to `lr` (longer than `steps`: the whole run warms up, e.g. a 2-step smoke test)."""
     schedule: Literal["cosine", "polynomial", "constant"] = "cosine"
     """Decay after warm-up."""
     lr_floor: float = 0.1
@@ -223,9 +235,7 @@ class TrainConfig:
         _require(self.lr > 0, "lr", self.lr, "> 0")
         _require(self.weight_decay >= 0, "weight_decay", self.weight_decay, ">= 0")
         _require(all(0 <= b < 1 for b in self.betas), "betas", list(self.betas), "two values in [0, 1)")
-        _require(
-            0 <= self.warmup_steps < self.steps, "warmup_steps", self.warmup_steps, f"0 .. steps - 1 ({self.steps - 1})"
-        )
+        _require(self.warmup_steps >= 0, "warmup_steps", self.warmup_steps, ">= 0")
         _require(0 <= self.lr_floor <= 1, "lr_floor", self.lr_floor, "0 .. 1 (a fraction of lr)")
         _require(self.poly_power > 0, "poly_power", self.poly_power, "> 0")
         _require(self.grad_clip >= 0, "grad_clip", self.grad_clip, ">= 0")
@@ -281,8 +291,8 @@ class DiffusionConfig:
     """Training times are drawn from U(t_eps, 1)."""
     sampling_steps: int = 5
     """Sampler steps N (N + 1 network calls)."""
-    scale_factor: float = 0.3
-    """Latent scale factor; 0 estimates 1 / std of the training latents."""
+    scale_factor: float = 0.0
+    """Latent scale factor; 0 estimates 1 / std of the training latents (the paper fixes 0.3 for its VAE)."""
     cache_latents: bool = True
     """Encode the training maps once (posterior mean and std) instead of at every step."""
 

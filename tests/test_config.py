@@ -10,7 +10,8 @@ import yaml
 from radiodiff.config import Config, ConfigError, dump, load, parse_overrides
 from radiodiff.config_schema import to_dict
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted((PROJECT_ROOT / "configs").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
@@ -46,7 +47,7 @@ def test_unknown_section_is_an_error(tmp_path: Path) -> None:
         ("data.split=random", r"data.split = 'random' is not allowed; choose one of"),
         ("data.image_size=[64]", r"data.image_size = \[64\]: expected a list of 2 values"),
         ("vae_train.lr=-1", r"vae_train.lr = -1.0 is out of range"),
-        ("generator.size=8", r"generator.size = 8 is out of range; allowed: 32 .. 2048"),
+        ("generator.size=8", r"generator.size = 8 is out of range; allowed: 0 \(data.image_size\) or 32 .. 2048"),
         ("tracking.async_logging=maybe", r"tracking.async_logging = 'maybe': expected true or false"),
     ],
 )
@@ -94,3 +95,22 @@ def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
+
+
+def test_the_built_in_defaults_are_the_default_yaml() -> None:
+    assert load(PROJECT_ROOT / "configs/default.yaml") == Config() == load()
+
+
+def test_worker_counts_are_speed_only_and_the_generated_size_follows_the_training_size() -> None:
+    assert Config().speed_only_keys() == {"generator.workers", "data.num_workers"}
+    assert load(None, "data.image_size=[128,96]").generator.size == 128
+    assert load(None, "data.image_size=[128,96] generator.size=256").generator.size == 256
+
+
+def test_generate_data_and_a_training_job_resolve_the_same_data_root(tmp_path, monkeypatch) -> None:
+    from radiodiff.data.generated import default_data_dir
+
+    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
+    written = load(None, {"generator.size": 128, "generator.maps": 8, "generator.workers": 1})  # -P size=128 maps=8
+    trained = load(None, "data.image_size=[128,128] generator.maps=8 generator.workers=2")
+    assert default_data_dir(written.generator) == default_data_dir(trained.generator)

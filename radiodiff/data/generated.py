@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+import sys
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from radiodiff.config import Config, GeneratorConfig
 from radiodiff.paths import data_home
 
-# Fields that change how fast a data set is written, not what is written.
-_NOT_CONTENT = ("workers",)
-
 
 def fingerprint(generator: GeneratorConfig) -> str:
     """A short hash of every generator parameter that changes the written files."""
-    params = {k: v for k, v in asdict(generator).items() if k not in _NOT_CONTENT}
+    speed_only = {f.name for f in fields(generator) if f.metadata.get("speed_only")}
+    params = {k: v for k, v in asdict(generator).items() if k not in speed_only}
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -37,5 +36,7 @@ def resolve_data_root(config: Config) -> Path:
 
     root = default_data_dir(config.generator)
     if not dataset_matches(root, config.generator):
+        settings = ", ".join(f"{k}={v}" for k, v in asdict(config.generator).items())
+        print(f"radiodiff: generating the data set of generator settings {settings} into {root}", file=sys.stderr)
         generate_dataset(config.generator, root)
     return root
