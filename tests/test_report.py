@@ -153,7 +153,7 @@ def test_a_gap_in_the_history_is_a_resume_point(reported: Reported) -> None:
 
 
 def test_experiment_means_its_latest_training_run(reported: Reported) -> None:
-    assert latest_training_run("radiodiff") == reported.run_id
+    assert latest_training_run("Default") == reported.run_id
     assert latest_training_run("synthetic") != reported.run_id
 
 

@@ -30,12 +30,34 @@ def run_radiodiff(args: list[str], home: Path, env: dict[str, str] | None = None
     )
 
 
+def run_mlflow(
+    entry_point: str,
+    home: Path,
+    params: dict[str, str] | None = None,
+    options: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """`mlflow run PROJECT -e ENTRY --env-manager local [OPTIONS] [-P k=v ...]` as a user runs it (RADIODIFF_HOME
+    and the working directory are `home`; the tracking store is the caller's MLFLOW_TRACKING_URI)."""
+    command = [sys.executable, "-m", "mlflow", "run", str(PROJECT_ROOT), "-e", entry_point, "--env-manager", "local"]
+    command += options or []
+    for key, value in (params or {}).items():
+        command += ["-P", f"{key}={value}"]
+    environment = {**os.environ, "RADIODIFF_HOME": str(home), **(env or {})}
+    return subprocess.run(command, cwd=home, env=environment, capture_output=True, text=True)
+
+
+def error_lines(output: str) -> list[str]:
+    """The `radiodiff <command>: error: ...` lines of a process's output."""
+    return [line for line in output.splitlines() if line.startswith("radiodiff ") and ": error: " in line]
+
+
 def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, float]]:
     """(step, value) pairs of a metric, in step order, duplicates kept."""
     return sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
 
 
-def runs_by_start(client: MlflowClient, experiment: str = "radiodiff") -> list:
+def runs_by_start(client: MlflowClient, experiment: str = "Default") -> list:
     experiment_id = client.get_experiment_by_name(experiment).experiment_id
     return client.search_runs([experiment_id], order_by=["attributes.start_time ASC"])
 

@@ -3,16 +3,32 @@
 Jobs use these functions and never import mlflow themselves.
 """
 
+from radiodiff.tracking.heartbeat import STEPS_TAG, keep_alive
 from radiodiff.tracking.run import (
+    PriorRun,
     RunTracker,
     download_checkpoint,
     find_finished_run,
+    find_prior_run,
     find_run_with_params,
+    prior_run,
     run_tag,
     start_run,
 )
 
-__all__ = ["RunTracker", "download_checkpoint", "find_finished_run", "find_run_with_params", "run_tag", "start_run"]
+__all__ = [
+    "STEPS_TAG",
+    "PriorRun",
+    "RunTracker",
+    "download_checkpoint",
+    "find_finished_run",
+    "find_prior_run",
+    "find_run_with_params",
+    "keep_alive",
+    "prior_run",
+    "run_tag",
+    "start_run",
+]
 
 # Reading runs back (reports) and adding to a run after the fact.
 from radiodiff.tracking.amend import add_artifacts, set_run_tags

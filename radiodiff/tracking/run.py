@@ -10,19 +10,26 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import mlflow
 import numpy as np
 from mlflow.data.dataset_source_registry import resolve_dataset_source
 from mlflow.data.meta_dataset import MetaDataset
+from mlflow.entities import Run
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from radiodiff.config import Config, dump
+from radiodiff.tracking.experiment import check_run_experiment, choose_experiment
+from radiodiff.tracking.heartbeat import STEP_TAG, Heartbeat, heartbeat_age_s, is_dead, keep_alive
+from radiodiff.tracking.history import RunNotFound
 
 PARAM_VALUE_LIMIT = 6000  # MLflow's limit on a param value's length
 
@@ -30,10 +37,11 @@ PARAM_VALUE_LIMIT = 6000  # MLflow's limit on a param value's length
 class RunTracker:
     """The MLflow run of one job. Metric calls are asynchronous unless `synchronous=True`."""
 
-    def __init__(self, run_id: str, synchronous: bool = False) -> None:
+    def __init__(self, run_id: str, synchronous: bool = False, heartbeat: Heartbeat | None = None) -> None:
         self.run_id = run_id
         self.synchronous = synchronous
         self.client = MlflowClient()
+        self.heartbeat = heartbeat
         self._pending: list = []  # RunOperations of asynchronous calls not yet waited for
 
     def log_config(self, config: Config) -> None:
@@ -54,6 +62,8 @@ class RunTracker:
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
         values = {k: float(v) for k, v in metrics.items()}
+        if self.heartbeat is not None:
+            self.heartbeat.reached(step)
         self._remember(mlflow.log_metrics(values, step=step, synchronous=self.synchronous))
 
     def log_image(self, key: str, image: np.ndarray, step: int) -> None:
@@ -139,24 +149,75 @@ def find_finished_run(
     """The newest FINISHED run of `entry_point` in the current experiment whose `cfg.<section>.*` params all
     equal `config`'s, but for the `ignore`d keys (values the job derives itself, such as an estimated latent scale);
     the `main` pipeline reuses such a step instead of running it again."""
-    wanted = {f"cfg.{k}": v for k, v in config.flat().items() if k.split(".")[0] in sections and k not in ignore}
-    return find_run_with_params(entry_point, wanted)
+    return find_run_with_params(entry_point, _config_params(config, sections, ignore))
 
 
 def find_run_with_params(entry_point: str, params: dict[str, Any]) -> str | None:
     """The newest FINISHED run of `entry_point` in the active run's experiment with all these param values."""
+    runs = _runs_with_params(entry_point, params, "attributes.status = 'FINISHED'")
+    return runs[0].info.run_id if runs else None
+
+
+@dataclass(frozen=True)
+class PriorRun:
+    """An earlier run of a job, and what became of it."""
+
+    run_id: str
+    entry_point: str
+    """Tag radiodiff.entry_point; "" when no radiodiff job has entered the run yet (a fresh `mlflow run` run)."""
+    state: Literal["finished", "failed", "live", "dead"]
+    """live: its process still beats; dead: RUNNING without a live process (`is_dead`), or KILLED."""
+    heartbeat_age_s: float
+    step: str
+    """The step it reached (tag radiodiff.step), "" when unknown."""
+
+
+def prior_run(run_id: str) -> PriorRun:
+    """What became of run `run_id`; raises RunNotFound (one line) when the store does not hold it."""
+    try:
+        return _prior(MlflowClient().get_run(run_id), time.time())
+    except MlflowException as err:
+        if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            raise RunNotFound(f"no run with id {run_id!r} in the tracking store {mlflow.get_tracking_uri()}") from None
+        raise
+
+
+def find_prior_run(
+    entry_point: str, config: Config, sections: tuple[str, ...], ignore: tuple[str, ...] = ()
+) -> PriorRun | None:
+    """Like `find_finished_run`, but the newest matching run whatever became of it (FAILED runs are passed over:
+    they failed for a reason and would fail again)."""
+    params = _config_params(config, sections, ignore)
+    runs = _runs_with_params(entry_point, params, "attributes.status != 'FAILED'")
+    return _prior(runs[0], time.time()) if runs else None
+
+
+def _prior(run: Run, now: float) -> PriorRun:
+    info, tags = run.info, run.data.tags
+    states = {"FINISHED": "finished", "FAILED": "failed", "RUNNING": "live"}
+    state = "dead" if is_dead(info.status, tags, info.start_time, now) else states.get(info.status, "dead")
+    age = heartbeat_age_s(tags, info.start_time, now)
+    return PriorRun(info.run_id, tags.get("radiodiff.entry_point", ""), state, age, tags.get(STEP_TAG, ""))
+
+
+def _config_params(config: Config, sections: tuple[str, ...], ignore: tuple[str, ...]) -> dict[str, Any]:
+    """The `cfg.*` params that define a step's result: its sections' keys, but for `ignore` and the settings
+    that only change its speed (worker counts)."""
+    skip = {*ignore, *config.speed_only_keys()}
+    return {f"cfg.{k}": v for k, v in config.flat().items() if k.split(".")[0] in sections and k not in skip}
+
+
+def _runs_with_params(entry_point: str, params: dict[str, Any], status_filter: str) -> list:
+    """Runs of `entry_point` in the active run's experiment with all these param values, newest first."""
     active = mlflow.active_run()
     wanted = {k: _param_text(v) for k, v in params.items()}
     runs = mlflow.search_runs(
         experiment_ids=[active.info.experiment_id] if active else None,
-        filter_string=f"tags.`radiodiff.entry_point` = '{entry_point}' and attributes.status = 'FINISHED'",
+        filter_string=f"tags.`radiodiff.entry_point` = '{entry_point}' and {status_filter}",
         order_by=["attributes.start_time DESC"],
         output_format="list",
     )
-    for run in runs:
-        if all(run.data.params.get(k) == v for k, v in wanted.items()):
-            return run.info.run_id
-    return None
+    return [run for run in runs if all(run.data.params.get(k) == v for k, v in wanted.items())]
 
 
 @contextmanager
@@ -178,23 +239,26 @@ def start_run(
     Yields:
         The RunTracker of the open run; the run ends (FINISHED or FAILED) when the block exits.
     """
-    if not (run_id or os.environ.get("MLFLOW_RUN_ID") or nested):
-        mlflow.set_experiment(_experiment_name(config))
+    existing = run_id or os.environ.get("MLFLOW_RUN_ID", "")
+    experiment_id = None
+    if existing:
+        check_run_experiment(config.tracking.experiment, existing)
+    elif nested:
+        experiment_id = mlflow.active_run().info.experiment_id  # a child run lives beside its parent
+    else:
+        mlflow.set_experiment(choose_experiment(config.tracking.experiment))
     run = mlflow.start_run(
         run_id=run_id,
+        experiment_id=experiment_id,
         run_name=run_name,
         nested=nested,
         log_system_metrics=config.tracking.system_metrics,
     )
-    with run:
-        tracker = RunTracker(run.info.run_id, synchronous=not config.tracking.async_logging)
+    with run, keep_alive(run.info.run_id, config.tracking.heartbeat_s) as heart:
+        tracker = RunTracker(run.info.run_id, synchronous=not config.tracking.async_logging, heartbeat=heart)
         tracker.set_tags({"radiodiff.entry_point": entry_point, **_git_tags()})
         tracker.log_config(config)
         yield tracker  # ending the run drains the asynchronous queue
-
-
-def _experiment_name(config: Config) -> str:
-    return os.environ.get("MLFLOW_EXPERIMENT_NAME") or config.tracking.experiment
 
 
 def _param_text(value: Any) -> str:
