@@ -25,6 +25,7 @@ from safetensors.torch import save_file
 from radiodiff.config import Config, DataConfig, dump, load
 from radiodiff.data.condition import CONDITION_INPUTS
 from radiodiff.data.transforms import denormalize, normalize
+from radiodiff.models.padding import run_padded
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.models.weight_files import inference_weights, weights_file
 from radiodiff.predictor import InputError, RadioMapPredictor
@@ -76,8 +77,8 @@ class VAEModel(mlflow.pyfunc.PythonModel):
         if maps.ndim != 3:
             raise ValueError(f"radio_map must be (B, H, W) in [0, 1]; got shape {maps.shape}")
         x = torch.from_numpy(normalize(255.0 * maps))[:, None]  # [0, 1] grey scale -> [-1, 1]
-        with torch.no_grad():
-            reconstruction, _ = self.vae(x, sample_posterior=False)
+        with torch.no_grad():  # any (H, W): padded to the VAE's multiple and cropped back
+            reconstruction = run_padded(lambda m: self.vae(m, sample_posterior=False)[0], x, self.vae.downsample_factor)
         return denormalize(reconstruction[:, 0]).clamp(0, 1).numpy()
 
 

@@ -13,6 +13,7 @@ from safetensors.torch import save_file
 from training_helpers import PROJECT_ROOT, TINY_LDM, TINY_VAE, history, run_radiodiff, write_vae_package
 
 from radiodiff.config import dump, load
+from radiodiff.inference import VAEModel, load_vae
 from radiodiff.jobs.train_ldm import train_ldm
 from radiodiff.jobs.train_vae import train_vae
 from radiodiff.models.unet import ConditionalUNet
@@ -58,6 +59,14 @@ def test_predictor_answers_on_the_inputs_own_grid(package: Path, size: tuple[int
     maps = predictor.predict(buildings, tx, steps=2, seed=1)
     assert maps.shape == (1, *size) and maps.dtype == np.float32 and 0 <= maps.min() <= maps.max() <= 1
     np.testing.assert_array_equal(predictor.predict(buildings, tx, steps=2, seed=1), maps)
+
+
+def test_served_vae_reconstructs_maps_of_any_size(package: Path) -> None:
+    model = VAEModel()
+    model.vae, model.config = load_vae(package)
+    maps = np.random.default_rng(0).random((2, 30, 45), dtype=np.float32)  # not multiples of the VAE's factor 2
+    reconstruction = model.predict(None, {"radio_map": maps})
+    assert reconstruction.shape == maps.shape and 0 <= reconstruction.min() <= reconstruction.max() <= 1
 
 
 @pytest.mark.parametrize("vae_source", ["random", pytest.param("trained", marks=pytest.mark.slow)])
