@@ -66,7 +66,11 @@ class LDMTask:
 
     @torch.no_grad()
     def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
-        """FACTS §3 metrics of sampled maps against the truth, averaged over the validation maps."""
+        """FACTS §3 metrics of sampled maps against the truth, averaged over the validation maps.
+
+        The validation maps are whole (`image_size`) also when training on crops: `sample_maps` runs the UNet,
+        built for the crop, on overlapping tiles of the whole latent.
+        """
         scores: dict[str, list[torch.Tensor]] = {}
         for batch in batches:
             for name, values in score_batch(self.predict(model, batch), denormalize(batch["target"])).items():
