@@ -3,3 +3,16 @@
 
 class NotBuiltYet(RuntimeError):
     """An entry point (or pipeline step) whose issue has not landed yet."""
+
+
+class RunConflict(RuntimeError):
+    """A run that cannot be (re)entered: unknown, of another job, or still alive in another process."""
+
+
+class ModelNotFound(FileNotFoundError):
+    """A model URI that names nothing loadable (unknown model, version, alias or run; malformed; wrong kind)."""
+
+
+class InputError(ValueError):
+    """Predictor input of the wrong shape, with non-finite values or missing; the message says what is wrong
+    (a 400 answer when served)."""

@@ -25,10 +25,11 @@ from safetensors.torch import save_file
 from radiodiff.config import Config, DataConfig, dump, load
 from radiodiff.data.condition import CONDITION_INPUTS
 from radiodiff.data.transforms import denormalize, normalize
+from radiodiff.errors import InputError, ModelNotFound
 from radiodiff.models.padding import run_padded
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.models.weight_files import inference_weights, weights_file
-from radiodiff.predictor import InputError, RadioMapPredictor
+from radiodiff.predictor import RadioMapPredictor
 from radiodiff.serving_requirements import serving_requirements
 
 VAE_REGISTERED_NAME = "radiodiff-vae"
@@ -150,22 +151,67 @@ def log_radiodiff_model(ldm_checkpoint: Path, vae_uri: str, step: int) -> str:
 
 def resolve_model_package(uri: str, dst: str | Path | None = None) -> Path:
     """Download the package folder of a RadioDiff model (`models:/radiodiff@champion`, `runs:/<id>/model`, ...)."""
-    return _find_package(uri, "denoiser.safetensors", dst)
+    return _find_package(uri, "denoiser.safetensors", dst, "a radiodiff model (VAE + denoiser)")
 
 
 def resolve_vae_package(uri: str, dst: str | Path | None = None) -> Path:
     """Download the package folder of a VAE given by `models:/...`, `runs:/...` or a local folder."""
-    return _find_package(uri, "autoencoder.safetensors", dst)
+    check_vae_uri(uri)
+    return _find_package(uri, "autoencoder.safetensors", dst, "a VAE")
 
 
-def _find_package(uri: str, weights: str, dst: str | Path | None) -> Path:
-    """The folder under a model URI (or a local folder) holding config.yaml and `weights`."""
+def check_vae_uri(uri: str) -> None:
+    """Fail fast, before any download, unless `uri` names a VAE package (not the whole LDM predictor).
+
+    Raises:
+        ModelNotFound: the URI is malformed, unknown, holds no VAE, or holds a RadioDiff LDM model.
+    """
+    names = _package_files(uri)
+    if "autoencoder.safetensors" not in names:
+        raise ModelNotFound(f"{uri} holds no VAE package (config.yaml + autoencoder.safetensors)")
+    if "denoiser.safetensors" in names:
+        raise ModelNotFound(
+            f"{uri} is a radiodiff LDM model, not a VAE: give the VAE it was trained on "
+            "(models:/radiodiff-vae/<version> or runs:/<train_vae run id>/vae)"
+        )
+
+
+def _package_files(uri: str, depth: int = 3) -> set[str]:
+    """The file names under a model URI or local folder, `depth` folders deep (a pyfunc model keeps its package
+    in artifacts/package/)."""
+    local = Path(uri)
+    if local.is_dir():
+        return {p.name for p in local.rglob("*") if p.is_file() and len(p.relative_to(local).parts) <= depth}
+    try:
+        todo, names = [(uri.rstrip("/"), 1)], set()
+        while todo:
+            folder, level = todo.pop()
+            for info in mlflow.artifacts.list_artifacts(artifact_uri=folder):
+                name = Path(info.path).name
+                if not info.is_dir:
+                    names.add(name)
+                elif level < depth:
+                    todo.append((f"{folder}/{name}", level + 1))
+        return names
+    except MlflowException as err:
+        raise ModelNotFound(f"model {uri!r}: {err.message.splitlines()[0]}") from None
+
+
+def _find_package(uri: str, weights: str, dst: str | Path | None, kind: str) -> Path:
+    """The folder under a model URI (or a local folder) holding config.yaml and `weights`.
+
+    Raises:
+        ModelNotFound: the URI is malformed, names nothing in the tracking store, or holds no such package.
+    """
     local = Path(uri)
     if not local.is_dir():
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst) if dst else None))
+        try:
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst) if dst else None))
+        except MlflowException as err:
+            raise ModelNotFound(f"model {uri!r}: {err.message.splitlines()[0]}") from None
     matches = [p.parent for p in sorted(local.rglob("config.yaml")) if (p.parent / weights).is_file()]
     if not matches:
-        raise FileNotFoundError(f"{uri} holds no radiodiff model package (config.yaml + {weights})")
+        raise ModelNotFound(f"{uri} holds no {kind} package (config.yaml + {weights})")
     return matches[0]
 
 

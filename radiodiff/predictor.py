@@ -21,14 +21,11 @@ from safetensors.torch import load_file
 from radiodiff.config import Config, DataConfig, load
 from radiodiff.data.condition import CONDITION_INPUTS, condition_image
 from radiodiff.data.transforms import locate_tx
+from radiodiff.errors import InputError
 from radiodiff.generation import sample_maps
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.models.vae import AutoencoderKL
-
-
-class InputError(ValueError):
-    """Predictor input of the wrong shape or with non-finite values; the message says what is wrong."""
 
 
 class RadioMapPredictor:

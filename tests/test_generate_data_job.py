@@ -53,5 +53,5 @@ def test_generate_data_bad_parameter_is_one_line(mlflow_store: str, tmp_path: Pa
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"radiodiff generate_data: error: {PROJECT_ROOT / 'configs/default.yaml'}: "
-        "generator.size = 8 is out of range; allowed: 32 .. 2048 pixels"
+        "generator.size = 8 is out of range; allowed: 0 (data.image_size) or 32 .. 2048"
     )

@@ -8,6 +8,7 @@ import numpy as np
 
 from radiodiff.data.gain_scale import grey_to_db
 from radiodiff.data.png_io import read_grey_png
+from radiodiff.errors import InputError
 from radiodiff.inference import resolve_model_package
 from radiodiff.predictor import RadioMapPredictor
 from radiodiff.viz import radio_map_figure
@@ -27,7 +28,9 @@ def predict_map(
     buildings = read_grey_png(buildings_png)
     row, col = tx
     if not (0 <= row < buildings.shape[0] and 0 <= col < buildings.shape[1]):
-        raise ValueError(f"--tx {row},{col} is outside {buildings_png} of size {buildings.shape}")
+        raise InputError(
+            f"--tx {row},{col} lies outside {buildings_png} ({buildings.shape[0]} rows x {buildings.shape[1]} columns)"
+        )
     tx_map = np.zeros(buildings.shape, np.float32)
     tx_map[row, col] = 1.0
     predictor = RadioMapPredictor(resolve_model_package(model_uri))
