@@ -16,7 +16,7 @@ from typing import Any
 
 from radiodiff.config import Config, ConfigError, load, parse_overrides
 from radiodiff.data.png_io import DataError
-from radiodiff.errors import NotBuiltYet
+from radiodiff.errors import NotBuiltYet, RunConflict
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         command.run(resolve_config(args, command), args)
-    except (ConfigError, DataError, NotBuiltYet, FileNotFoundError) as err:
+    except (ConfigError, DataError, NotBuiltYet, RunConflict, FileNotFoundError) as err:
         print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

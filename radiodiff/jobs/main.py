@@ -1,14 +1,17 @@
 """The `main` pipeline: generate_data -> train_vae -> train_ldm -> evaluate, as child runs of one parent run.
 
-A step whose finished run with the same config sections exists in the experiment is reused, not run again
-(the parent run records the run of every step under the tag `radiodiff.step.<name>`).
+A training step whose newest run with the same config sections in the experiment has finished is reused, not run
+again; one whose run died (RUNNING with a stale heartbeat, see `tracking.heartbeat.is_dead`) is resumed from its
+checkpoint; one whose run is still alive stops the pipeline (the same thing is not trained twice at once). The
+parent run records the run of every step under the tag `radiodiff.step.<name>`.
 """
 
 from __future__ import annotations
 
 from radiodiff.config import Config
 from radiodiff.data.generated import default_data_dir
-from radiodiff.tracking import RunTracker, find_finished_run, find_run_with_params, run_tag, start_run
+from radiodiff.errors import RunConflict
+from radiodiff.tracking import RunTracker, find_finished_run, find_prior_run, find_run_with_params, run_tag, start_run
 
 DATA_SECTIONS = ("generator",)
 VAE_SECTIONS = ("generator", "data", "vae", "vae_loss", "vae_train")
@@ -48,12 +51,21 @@ def _generate_data(config: Config, parent: RunTracker) -> None:
 
 
 def _step(parent: RunTracker, name: str, config: Config, sections: tuple[str, ...]) -> str:
+    from radiodiff.jobs.common import find_checkpoint
     from radiodiff.jobs.train_ldm import train_ldm
     from radiodiff.jobs.train_vae import train_vae
 
     derived = ("diffusion.scale_factor",) if config.diffusion.scale_factor == 0 else ()  # estimated by train_ldm
-    run_id = find_finished_run(name, config, sections, ignore=derived)
-    if run_id is None:
-        run_id = {"train_vae": train_vae, "train_ldm": train_ldm}[name](config, nested=True)
+    prior = find_prior_run(name, config, sections, ignore=derived)
+    if prior is not None and prior.state == "live":
+        raise RunConflict(
+            f"{name}: run {prior.run_id} with the same config is still running (heartbeat "
+            f"{prior.heartbeat_age_s:.0f} s ago); wait for it, or stop it and run main again to resume it"
+        )
+    if prior is not None and prior.state == "finished":
+        run_id = prior.run_id
+    else:
+        resume = prior.run_id if prior is not None and find_checkpoint(prior.run_id) is not None else ""
+        run_id = {"train_vae": train_vae, "train_ldm": train_ldm}[name](config, resume=resume, nested=True)
     parent.set_tags({f"radiodiff.step.{name}": run_id})
     return run_id

@@ -19,14 +19,21 @@ from radiodiff.training.ldm_task import LDMTask
 
 
 def train_ldm(config: Config, resume: str = "", nested: bool = False) -> str:
-    """Train (or resume) the LDM on the VAE given by `diffusion.vae_uri`; returns the MLflow run id."""
-    if not config.diffusion.vae_uri and not resume:
+    """Train (or resume) the LDM on the VAE given by `diffusion.vae_uri`; returns the MLflow run id.
+
+    A resumed run (`resume`, or `mlflow run --run-id` with no `-P vae`) takes the VAE from its checkpoint's config.
+    """
+    job = TrainingJob("train_ldm", lambda c: c.ldm_train, _build_task, _baselines, _export, check=_check_vae)
+    return run_training(job, config, resume=resume, nested=nested)
+
+
+def _check_vae(config: Config) -> None:
+    """Before any data is read: a VAE URI is given."""
+    if not config.diffusion.vae_uri:
         raise ConfigError(
             "train_ldm needs a trained VAE: pass -P vae=models:/radiodiff-vae/<version> (or runs:/<run_id>/vae, "
             "or set diffusion.vae_uri)"
         )
-    job = TrainingJob("train_ldm", lambda c: c.ldm_train, _build_task, _baselines, _export)
-    return run_training(job, config, resume=resume, nested=nested)
 
 
 def _build_task(config: Config, data: TrainingData) -> tuple[LDMTask, Dataset, Config]:
