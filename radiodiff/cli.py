@@ -92,11 +92,21 @@ def _derive_edges(config: Config, args: argparse.Namespace) -> Any:
 
 def _report(config: Config, args: argparse.Namespace) -> Any:
     from radiodiff.jobs.report import run_report
+    from radiodiff.tracking.experiment import choose_experiment
 
-    experiment = args.experiment or config.tracking.experiment
+    experiment = args.experiment or choose_experiment(config.tracking.experiment)
     output = run_report(run_id=args.run_id or "", experiment=experiment, compare=args.compare or "")
     print(f"radiodiff report: {output.html_uri} (local copy: {output.folder})")
     return output
+
+
+def _runs(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.jobs.runs import runs_table
+    from radiodiff.tracking.experiment import choose_experiment
+
+    table = runs_table(args.experiment or choose_experiment(config.tracking.experiment), include_all=bool(args.all))
+    print(table)
+    return table
 
 
 def _main(config: Config, args: argparse.Namespace) -> Any:
@@ -174,7 +184,7 @@ COMMANDS: dict[str, Command] = {
         help="render the training report of a run (figures + Markdown/HTML) into its artifacts under report/",
         arguments=(
             ("run_id", {"help": "the run to report on (default: the experiment's latest training run)"}),
-            ("experiment", {"help": "take this experiment's latest training run (default: tracking.experiment)"}),
+            ("experiment", {"help": "take this experiment's latest training run (default: the jobs' experiment)"}),
             ("compare", {"help": "more run ids to compare with, separated by spaces or commas"}),
         ),
         run=_report,
@@ -200,6 +210,14 @@ COMMANDS: dict[str, Command] = {
         ),
         run=_derive_edges,
         config_keys=(("simulation", "data.simulation"),),
+    ),
+    "runs": Command(
+        help="list an experiment's runs: status (DEAD: RUNNING but its heartbeat stopped), step, how to resume",
+        arguments=(
+            ("experiment", {"help": "experiment name (default: where the jobs' runs land, see README)"}),
+            ("all", {"action": "store_true", "help": "every run, not only the 20 newest"}),
+        ),
+        run=_runs,
     ),
     "main": Command("the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (), _main),
 }
