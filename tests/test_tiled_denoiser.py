@@ -119,3 +119,13 @@ def test_sample_maps_returns_the_condition_size(unet: ConditionalUNet, size: tup
     if size == TILE_MAP:
         plain = sample(unet, cond, (2, 3, 8, 8), [3, 4], 2, diffusion.t_eps)
         assert torch.equal(maps, (codec.decode(plain.x0) * 0.5 + 0.5).clamp(0, 1))
+
+
+def test_tiles_run_on_the_device_of_the_inputs() -> None:
+    """The wrapper is built per call and never moved: its window must follow the inputs (meta stands for CUDA)."""
+    with torch.device("meta"):
+        model = ConditionalUNet(TINY, latent_channels=3, map_size=TILE_MAP).eval()
+    x_t, t, cond = (v.to("meta") for v in inputs(2, (16, 16)))
+    with torch.no_grad():
+        f1, f2 = TiledDenoiser(model)(x_t, t, cond)
+    assert f1.device.type == f2.device.type == "meta" and f1.shape == x_t.shape

@@ -100,7 +100,7 @@ class TiledDenoiser(nn.Module):
         boxes = [(r, c) for r in rows for c in cols]
         f1, f2 = self._tiles(x_t, t_input, cond, boxes)  # each (n_tiles, B, C_lat, th, tw)
         out1, out2, total = torch.zeros_like(x_t), torch.zeros_like(x_t), x_t.new_zeros(size)
-        window = self.window.to(x_t.dtype)
+        window = self.window.to(device=x_t.device, dtype=x_t.dtype)  # the wrapper itself is never moved
         for (r, c), g1, g2 in zip(boxes, f1, f2, strict=True):
             out1[..., r : r + th, c : c + tw] += window * g1
             out2[..., r : r + th, c : c + tw] += window * g2
