@@ -46,6 +46,7 @@ def test_champion_loads_and_predicts_in_a_new_process(champion_store: dict[str, 
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "OK (2, 32, 32)" in done.stdout
+    assert "Warning" not in done.stderr, done.stderr[-3000:]  # loading prints nothing a user cannot act on
 
 
 def test_mlflow_models_serve_answers_and_rejects_malformed_requests(champion_store: dict[str, str]) -> None:
