@@ -30,6 +30,20 @@ def choose_experiment(configured: str) -> str:
     return configured or chosen or DEFAULT_EXPERIMENT
 
 
+def experiment_id_for(name: str) -> str:
+    """The id of the experiment `name`, created when missing. (Not `mlflow.set_experiment`: it also exports
+    MLFLOW_EXPERIMENT_ID to this process's environment, which would then choose the experiment of the next job.)"""
+    client = MlflowClient()
+    if (found := client.get_experiment_by_name(name)) is not None:
+        return found.experiment_id
+    try:
+        return client.create_experiment(name)
+    except MlflowException as err:
+        if err.error_code != "RESOURCE_ALREADY_EXISTS":  # another process created it meanwhile
+            raise
+        return client.get_experiment_by_name(name).experiment_id
+
+
 def check_run_experiment(configured: str, run_id: str) -> None:
     """A run that already exists (made by `mlflow run`, or being resumed) stays in its experiment; a configured
     tracking.experiment that names another one is an error (one line, telling how to choose it)."""

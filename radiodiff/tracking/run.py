@@ -27,7 +27,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from radiodiff.config import Config, dump
-from radiodiff.tracking.experiment import check_run_experiment, choose_experiment
+from radiodiff.tracking.experiment import check_run_experiment, choose_experiment, experiment_id_for
 from radiodiff.tracking.heartbeat import STEP_TAG, Heartbeat, heartbeat_age_s, is_dead, keep_alive
 from radiodiff.tracking.history import RunNotFound
 
@@ -246,7 +246,7 @@ def start_run(
     elif nested:
         experiment_id = mlflow.active_run().info.experiment_id  # a child run lives beside its parent
     else:
-        mlflow.set_experiment(choose_experiment(config.tracking.experiment))
+        experiment_id = experiment_id_for(choose_experiment(config.tracking.experiment))
     run = mlflow.start_run(
         run_id=run_id,
         experiment_id=experiment_id,
