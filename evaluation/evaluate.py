@@ -19,6 +19,7 @@ from evaluation.baselines import FreeSpaceBaseline, fit_free_space
 from evaluation.figures import DB_RANGE, error_histograms, gallery
 from evaluation.published import comparison_markdown
 from radiodiff.config import Config
+from radiodiff.data.digest import dataset_digest, dataset_name
 from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.data.transforms import denormalize
@@ -48,10 +49,13 @@ def evaluate(
     eval_config = replace(predictor.config, tracking=config.tracking)
     if config.data.data_dir:
         eval_config = eval_config.with_overrides({"data.data_dir": config.data.data_dir})
-    datasets = build_datasets(resolve_data_root(eval_config), eval_config.data, seed=eval_config.ldm_train.seed)
+    root = resolve_data_root(eval_config)
+    datasets = build_datasets(root, eval_config.data, seed=eval_config.ldm_train.seed)
     baseline = fit_free_space(datasets["train"])
     with start_run("evaluate", eval_config, run_name=f"evaluate-{split}", nested=nested) as tracker:
         tracker.log_params({"model_uri": model_uri, "split": split, "steps": steps or "model default"})
+        digest = dataset_digest(datasets[split].index)  # the same name and digest as the training runs record
+        tracker.log_dataset(root, name=dataset_name(root), digest=digest, context="evaluation")
         scores = _score(predictor, baseline, datasets[split], steps, eval_config.ldm_train.seed)
         metrics = _log_results(tracker, scores, predictor, datasets[split], steps, eval_config)
         if register:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from torch.utils.data import Dataset, Subset
 
 from radiodiff.config import Config, TrainConfig
+from radiodiff.data.digest import dataset_digest, dataset_name
 from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.paths import run_dir
@@ -27,17 +27,14 @@ class TrainingData:
 
     @property
     def name(self) -> str:
-        return self.root.resolve().name
+        return dataset_name(self.root)
 
 
 def prepare_data(config: Config, seed: int) -> TrainingData:
     """Resolve (and, for the embedded default, generate) the data root; build train/val/test."""
     root = resolve_data_root(config)
     splits = build_datasets(root, config.data, seed=seed)
-    index = splits["train"].index  # the one scan of the root, shared by every split
-    listing = "\n".join(f"{m}_{k}" for m, k in index.pairs)
-    digest = hashlib.sha256(f"{config.data.simulation}\n{listing}".encode()).hexdigest()
-    return TrainingData(root, splits, digest)
+    return TrainingData(root, splits, dataset_digest(splits["train"].index))  # one scan, shared by every split
 
 
 def validation_maps(data: TrainingData, config: Config, train: TrainConfig) -> Dataset:
