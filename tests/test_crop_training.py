@@ -19,7 +19,7 @@ CROPS = (
     f"generator.maps=6 generator.tx_per_map=2 generator.size={FULL} generator.workers=1 "
     f"data.image_size=[{FULL},{FULL}] data.crop_size=[{CROP},{CROP}] data.batch_size=4 "
     "vae.channels=8 vae.channel_mult=[1,2] "
-    "tracking.experiment=radiodiff tracking.log_every=2 tracking.system_metrics=false"
+    "tracking.log_every=2 tracking.system_metrics=false"
 )
 VAE = (
     "vae_train.steps=6 vae_train.warmup_steps=2 vae_train.val_every=3 vae_train.sample_every=3 vae_train.val_batches=1"

@@ -20,7 +20,7 @@ from radiodiff.models.unet import ConditionalUNet
 from radiodiff.predictor import RadioMapPredictor
 
 NON_SQUARE = (
-    "data.image_size=[32,48] tracking.experiment=radiodiff vae_train.val_every=4 vae_train.checkpoint_every=4 "
+    "data.image_size=[32,48] vae_train.val_every=4 vae_train.checkpoint_every=4 "
     "ldm_train.steps=4 ldm_train.checkpoint_every=4"
 )
 
