@@ -75,7 +75,7 @@ def test_non_square_ldm_trains_and_predicts_through_the_cli(home: Path, vae_sour
     client = MlflowClient()
     if vae_source == "trained":
         config = load(PROJECT_ROOT / "configs/default.yaml", f"{TINY_VAE} {NON_SQUARE} vae_train.steps=4")
-        vae_run = client.get_run(train_vae(config, register=False))
+        vae_run = client.get_run(train_vae(config))
         assert vae_run.info.status == "FINISHED"
         vae = vae_run.data.tags["radiodiff.vae_uri"]
     else:
