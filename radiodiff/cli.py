@@ -16,7 +16,7 @@ from typing import Any
 
 from radiodiff.config import Config, ConfigError, load, parse_overrides
 from radiodiff.data.png_io import DataError
-from radiodiff.errors import NotBuiltYet, RunConflict
+from radiodiff.errors import InputError, NotBuiltYet, RunConflict
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,13 @@ def _eda(config: Config, args: argparse.Namespace) -> Any:
 
 def _derive_edges(config: Config, args: argparse.Namespace) -> Any:
     from radiodiff.data.edge_dataset import write_edge_dataset
+    from radiodiff.data.edges import check_edge_method
     from radiodiff.data.generated import resolve_data_root
 
     if not args.out_dir:
         raise ConfigError("derive_edges needs --out_dir DST (the folder of the edge-map data set)")
-    source = resolve_data_root(config)
-    summary = write_edge_dataset(source, Path(args.out_dir), args.method or "canny", config.data.simulation)
+    method = check_edge_method(args.method or "canny")  # before a default data set is generated
+    summary = write_edge_dataset(resolve_data_root(config), Path(args.out_dir), method, config.data.simulation)
     print(f"radiodiff derive_edges: {summary}")
     return summary
 
@@ -254,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         command.run(resolve_config(args, command), args)
-    except (ConfigError, DataError, NotBuiltYet, RunConflict, FileNotFoundError) as err:
+    except (ConfigError, DataError, InputError, NotBuiltYet, RunConflict, FileNotFoundError) as err:
         print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

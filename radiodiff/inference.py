@@ -19,6 +19,8 @@ import torch
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+from mlflow.tracking import MlflowClient
 from mlflow.types import ParamSchema, ParamSpec, Schema, TensorSpec
 from safetensors.torch import save_file
 
@@ -183,18 +185,31 @@ def _package_files(uri: str, depth: int = 3) -> set[str]:
     if local.is_dir():
         return {p.name for p in local.rglob("*") if p.is_file() and len(p.relative_to(local).parts) <= depth}
     try:
-        todo, names = [(uri.rstrip("/"), 1)], set()
+        repository = get_artifact_repository(_logged_model_uri(uri))  # paths below are relative to the model
+        todo, names = [(None, 1)], set()
         while todo:
             folder, level = todo.pop()
-            for info in mlflow.artifacts.list_artifacts(artifact_uri=folder):
-                name = Path(info.path).name
+            for info in repository.list_artifacts(folder):
                 if not info.is_dir:
-                    names.add(name)
+                    names.add(Path(info.path).name)
                 elif level < depth:
-                    todo.append((f"{folder}/{name}", level + 1))
+                    todo.append((info.path, level + 1))
         return names
     except MlflowException as err:
         raise ModelNotFound(f"model {uri!r}: {err.message.splitlines()[0]}") from None
+
+
+def _logged_model_uri(uri: str) -> str:
+    """`runs:/<run>/<name>` of a model logged by that run -> its `models:/<model_id>` (listable as a folder)."""
+    if not uri.startswith("runs:/"):
+        return uri
+    run_id, _, name = uri.removeprefix("runs:/").strip("/").partition("/")
+    client = MlflowClient()
+    experiment = client.get_run(run_id).info.experiment_id
+    for model in client.search_logged_models([experiment], filter_string=f"name = '{name}'"):
+        if model.source_run_id == run_id:
+            return f"models:/{model.model_id}"
+    return uri
 
 
 def _find_package(uri: str, weights: str, dst: str | Path | None, kind: str) -> Path:

@@ -9,7 +9,7 @@ from torch.utils.data import Dataset
 
 from evaluation.baselines import fit_free_space, free_space_rmse, mean_map_rmse
 from radiodiff.config import Config, ConfigError
-from radiodiff.inference import load_vae, log_radiodiff_model, resolve_vae_package
+from radiodiff.inference import check_vae_uri, load_vae, log_radiodiff_model, resolve_vae_package
 from radiodiff.jobs.common import TrainingData, validation_maps, whole_training_maps
 from radiodiff.jobs.training_run import TrainingJob, run_training
 from radiodiff.models.latent_codec import LatentCodec
@@ -28,12 +28,13 @@ def train_ldm(config: Config, resume: str = "", nested: bool = False) -> str:
 
 
 def _check_vae(config: Config) -> None:
-    """Before any data is read: a VAE URI is given."""
+    """Before any data is read: a VAE URI is given and names a VAE package."""
     if not config.diffusion.vae_uri:
         raise ConfigError(
             "train_ldm needs a trained VAE: pass -P vae=models:/radiodiff-vae/<version> (or runs:/<run_id>/vae, "
             "or set diffusion.vae_uri)"
         )
+    check_vae_uri(config.diffusion.vae_uri)
 
 
 def _build_task(config: Config, data: TrainingData) -> tuple[LDMTask, Dataset, Config]:
