@@ -23,10 +23,10 @@ from radiodiff.data.digest import dataset_digest, dataset_name
 from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.data.transforms import denormalize
-from radiodiff.generation import sample_seeds
 from radiodiff.inference import MODEL_REGISTERED_NAME, resolve_model_package
 from radiodiff.metrics import score_batch
 from radiodiff.predictor import RadioMapPredictor
+from radiodiff.seeding import sample_seeds
 from radiodiff.tracking import RunTracker, start_run
 
 GALLERY_SIZE = 4

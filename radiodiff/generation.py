@@ -9,7 +9,6 @@ and the decoded map is cropped back to the condition's size.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import nn
@@ -20,13 +19,6 @@ from radiodiff.diffusion import sample
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.padding import crop_to, pad_to
 from radiodiff.models.tiled_denoiser import TiledDenoiser
-
-MAX_TX_PER_MAP = 100_000  # per-sample seeds: seed_i = map_id * MAX_TX_PER_MAP + tx_id + offset
-
-
-def sample_seeds(batch: dict[str, Any], offset: int) -> list[int]:
-    """One sampler seed per map: its noise does not depend on which other maps share the batch."""
-    return [int(m) * MAX_TX_PER_MAP + int(k) + offset for m, k in zip(batch["map_id"], batch["tx_id"], strict=True)]
 
 
 @torch.no_grad()

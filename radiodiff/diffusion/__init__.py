@@ -16,8 +16,6 @@ from radiodiff.diffusion.process import (
 )
 from radiodiff.diffusion.sampler import (
     SampleResult,
-    make_generators,
-    per_sample_noise,
     reverse_step,
     sample,
     sampling_times,
@@ -31,10 +29,8 @@ __all__ = [
     "append_dims",
     "drift",
     "forward_process",
-    "make_generators",
     "mse_l1",
     "network_targets",
-    "per_sample_noise",
     "precondition",
     "pred_kc_loss",
     "predict_x0",

@@ -22,8 +22,9 @@ import torch
 
 from radiodiff.diffusion.parametrisation import ModelFn, precondition, predict_x0
 from radiodiff.diffusion.process import time_input
+from radiodiff.seeding import make_generators, per_sample_noise
 
-__all__ = ["SampleResult", "make_generators", "per_sample_noise", "reverse_step", "sample", "sampling_times"]
+__all__ = ["SampleResult", "reverse_step", "sample", "sampling_times"]
 
 
 class SampleResult(NamedTuple):
@@ -45,24 +46,6 @@ def sampling_times(steps: int, t_eps: float) -> list[float]:
     if not 0 < t_eps < 1 / steps:
         raise ValueError(f"t_eps = {t_eps}; expected 0 < t_eps < 1/steps = {1 / steps}")
     return [(steps - k) / steps for k in range(steps)] + [t_eps]
-
-
-def make_generators(seeds: Sequence[int] | Sequence[torch.Generator], batch: int) -> list[torch.Generator]:
-    """One generator per sample: CPU generators seeded from integers, or the given generators as they are."""
-    if len(seeds) != batch:
-        raise ValueError(f"got {len(seeds)} seeds/generators for a batch of {batch}; expected one per sample")
-    return [s if isinstance(s, torch.Generator) else torch.Generator().manual_seed(int(s)) for s in seeds]
-
-
-def per_sample_noise(
-    generators: Sequence[torch.Generator], shape: Sequence[int], device: torch.device | str, dtype: torch.dtype
-) -> torch.Tensor:
-    """N(0, I) noise of shape (B, *shape), row i drawn from generators[i] (on that generator's device).
-
-    Drawing on the generators' device and then moving makes CPU-seeded noise identical on every device.
-    """
-    rows = [torch.randn(tuple(shape), generator=g, device=g.device) for g in generators]
-    return torch.stack(rows).to(device=device, dtype=dtype)
 
 
 def reverse_step(

@@ -24,9 +24,9 @@ class LatentCodec:
         posterior = self.vae.encode(maps)
         return posterior.mean, posterior.std
 
-    def sample(self, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-        """A scaled latent drawn from the posterior (global RNG: restored exactly on resume)."""
-        return self.scale_factor * (mean + std * torch.randn_like(mean))
+    def sample(self, mean: torch.Tensor, std: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """The scaled posterior draw z = scale * (mean + std * noise), noise ~ N(0, I) of mean's shape."""
+        return self.scale_factor * (mean + std * noise)
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:

@@ -48,16 +48,18 @@ class DiagonalGaussian:
         mean, logvar = moments.chunk(2, dim=1)
         return cls(mean, logvar)
 
-    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, generator: torch.Generator | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
         """Reparameterised draw mean + std * eps, eps ~ N(0, I) (Kingma & Welling 2014, Sec. 2.4).
 
         Args:
             generator: source of eps (on the tensors' device); None uses the global RNG.
+            noise: eps itself, (B, C, h, w) (e.g. drawn per sample by the caller); overrides `generator`.
         Returns:
             (B, C, h, w), differentiable with respect to mean and logvar.
         """
-        eps = torch.randn(self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
-        return self.mean + self.std * eps
+        if noise is None:
+            noise = torch.randn(self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
+        return self.mean + self.std * noise
 
     def mode(self) -> torch.Tensor:
         """The most likely latent, the mean: (B, C, h, w)."""
@@ -182,7 +184,11 @@ class AutoencoderKL(nn.Module):
         return self.decoder(self.post_quant_conv(z))
 
     def forward(
-        self, x: torch.Tensor, sample_posterior: bool = True, generator: torch.Generator | None = None
+        self,
+        x: torch.Tensor,
+        sample_posterior: bool = True,
+        generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, DiagonalGaussian]:
         """Encode, take a latent (a sample, or the mean when `sample_posterior` is False), decode.
 
@@ -190,11 +196,12 @@ class AutoencoderKL(nn.Module):
             x: (B, in_channels, H, W) in [-1, 1], H and W multiples of `downsample_factor`.
             sample_posterior: draw z from the posterior (training) instead of using its mean.
             generator: RNG for the posterior sample.
+            noise: the posterior sample's eps (B, embed_dim, H / f, W / f), overriding `generator`.
         Returns:
             (reconstruction (B, in_channels, H, W), posterior over (B, embed_dim, H / f, W / f)).
         """
         posterior = self.encode(x)
-        z = posterior.sample(generator) if sample_posterior else posterior.mode()
+        z = posterior.sample(generator, noise) if sample_posterior else posterior.mode()
         return self.decode(z), posterior
 
     def _check_input(self, x: torch.Tensor) -> None:

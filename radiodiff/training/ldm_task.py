@@ -10,12 +10,13 @@ from torch import nn
 
 from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
-from radiodiff.diffusion import sample_time, training_loss
-from radiodiff.generation import sample_maps, sample_seeds
+from radiodiff.diffusion import training_loss, uniform_to_time
+from radiodiff.generation import sample_maps
 from radiodiff.metrics import score_batch
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.summary import model_summary
 from radiodiff.models.unet import ConditionalUNet
+from radiodiff.seeding import make_generators, per_sample_noise, per_sample_uniform, sample_seeds, step_seeds
 from radiodiff.training.task import StepOutput, adamw
 from radiodiff.training.vae_task import SAMPLE_ROWS
 from radiodiff.viz import error_rgb, radio_map_rgb
@@ -46,9 +47,12 @@ class LDMTask:
         return "ldm"
 
     def compute(self, modules: dict[str, nn.Module], batch: dict[str, Any], step: int) -> StepOutput:
-        z0 = self._latents(batch)  # (B, C_lat, h, w), scaled
-        t = sample_time(z0.shape[0], self.config.diffusion.t_eps, device=z0.device)
-        noise = torch.randn_like(z0)
+        # Every draw of a sample comes from its own generator (radiodiff.seeding): rank- and batch-independent.
+        generators = make_generators(step_seeds(batch, self.config.ldm_train.seed, step), len(batch["map_id"]))
+        mean, std = self._moments(batch)  # (B, C_lat, h, w)
+        z0 = self.codec.sample(mean, std, per_sample_noise(generators, mean.shape[1:], mean.device, mean.dtype))
+        t = uniform_to_time(per_sample_uniform(generators, z0.device), self.config.diffusion.t_eps)
+        noise = per_sample_noise(generators, z0.shape[1:], z0.device, z0.dtype)
         terms = training_loss(modules["denoiser"], z0, batch["cond"], t, noise)
         logs = {"loss": terms.loss.detach(), "loss_c": terms.loss_c.detach(), "loss_eps": terms.loss_eps.detach()}
         return StepOutput(losses={"denoiser": terms.loss}, logs=logs)
@@ -91,7 +95,8 @@ class LDMTask:
             rows.append(np.concatenate(grey + maps, axis=1))
         return np.concatenate(rows, axis=0)
 
-    def _latents(self, batch: dict[str, Any]) -> torch.Tensor:
+    def _moments(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and std of the batch's radio maps: cached, or encoded now (random crops)."""
         if "latent_mean" in batch:
-            return self.codec.sample(batch["latent_mean"], batch["latent_std"])
-        return self.codec.sample(*self.codec.moments(batch["target"]))
+            return batch["latent_mean"], batch["latent_std"]
+        return self.codec.moments(batch["target"])

@@ -15,6 +15,7 @@ from radiodiff.metrics import score_batch
 from radiodiff.models.padding import run_padded
 from radiodiff.models.summary import model_summary
 from radiodiff.models.vae import AutoencoderKL
+from radiodiff.seeding import make_generators, per_sample_noise, step_seeds
 from radiodiff.training.task import StepOutput, adamw
 from radiodiff.viz import error_rgb, radio_map_rgb
 
@@ -51,7 +52,7 @@ class VAETask:
 
     def compute(self, modules: dict[str, nn.Module], batch: dict[str, Any], step: int) -> StepOutput:
         x = batch["target"]  # (B, 1, H, W) in [-1, 1]
-        reconstruction, posterior = modules["autoencoder"](x)
+        reconstruction, posterior = modules["autoencoder"](x, noise=self._posterior_noise(batch, step))
         # The generator's GAN term must not leave gradients in the discriminator's parameters.
         self.loss.discriminator.requires_grad_(False)
         loss_ae, logs = self.loss.generator_loss(x, reconstruction, posterior, step, self.autoencoder.last_layer)
@@ -63,6 +64,13 @@ class VAETask:
             losses["discriminator"] = loss_d
             logs["loss_d"] = logs_d["loss_d"]
         return StepOutput(losses=losses, logs=logs)
+
+    def _posterior_noise(self, batch: dict[str, Any], step: int) -> torch.Tensor:
+        """eps of each sample's posterior draw, from its own generator (radiodiff.seeding): batch-independent."""
+        x, f = batch["target"], self.autoencoder.downsample_factor
+        generators = make_generators(step_seeds(batch, self.config.vae_train.seed, step), x.shape[0])
+        latent = (self.config.vae.embed_dim, x.shape[-2] // f, x.shape[-1] // f)
+        return per_sample_noise(generators, latent, x.device, x.dtype)
 
     def summary(self) -> dict[str, list]:
         height, width = self.config.data.crop_size or self.config.data.image_size
