@@ -8,6 +8,7 @@ the MLproject's scripts in entrypoints/ forward their arguments here. Parameters
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 from radiodiff.config import Config, ConfigError, load, parse_overrides
 from radiodiff.data.png_io import DataError
 from radiodiff.errors import InputError, NotBuiltYet, RunConflict
+from radiodiff.launch import in_launched_process, launch
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def _runs(config: Config, args: argparse.Namespace) -> Any:
 def _main(config: Config, args: argparse.Namespace) -> Any:
     from radiodiff.jobs.main import run_main
 
-    return run_main(config)
+    return run_main(config, processes=args.processes or 1)
 
 
 def _not_built(issue: int, what: str) -> Callable[[Config, argparse.Namespace], Any]:
@@ -122,6 +124,8 @@ def _not_built(issue: int, what: str) -> Callable[[Config, argparse.Namespace], 
 
     return run
 
+
+PROCESSES = ("processes", {"type": int, "help": "data-parallel processes on this machine (default 1)"})
 
 COMMANDS: dict[str, Command] = {
     "generate_data": Command(
@@ -156,7 +160,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "train_vae": Command(
         help="train the autoencoder (two-phase VAE-GAN)",
-        arguments=(("resume", {"help": "run id to continue from its last checkpoint"}),),
+        arguments=(("resume", {"help": "run id to continue from its last checkpoint"}), PROCESSES),
         run=_train_vae,
     ),
     "train_ldm": Command(
@@ -164,6 +168,7 @@ COMMANDS: dict[str, Command] = {
         arguments=(
             ("vae", {"help": "the VAE: models:/radiodiff-vae/<version>, runs:/<run_id>/vae or a package folder"}),
             ("resume", {"help": "run id to continue from its last checkpoint"}),
+            PROCESSES,
         ),
         run=_train_ldm,
         config_keys=(("vae", "diffusion.vae_uri"),),
@@ -220,7 +225,7 @@ COMMANDS: dict[str, Command] = {
         ),
         run=_runs,
     ),
-    "main": Command("the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (), _main),
+    "main": Command("the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (PROCESSES,), _main),
 }
 
 
@@ -251,14 +256,33 @@ def resolve_config(args: argparse.Namespace, command: Command) -> Config:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; bad input ends with a one-line error and exit status 2."""
-    args = build_parser().parse_args(_drop_empty_values(list(sys.argv[1:] if argv is None else argv)))
+    argv = _drop_empty_values(list(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(argv)
     command = COMMANDS[args.command]
     try:
-        command.run(resolve_config(args, command), args)
+        config = resolve_config(args, command)  # bad settings stop here, before any process is launched
+        processes = getattr(args, "processes", None) or 1
+        if processes > 1 and args.command != "main" and not in_launched_process():  # main launches its steps
+            return launch(processes, _without_processes(argv))
+        command.run(config, args)
     except (ConfigError, DataError, InputError, NotBuiltYet, RunConflict, FileNotFoundError) as err:
-        print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # one line for the whole job, from rank 0
+            print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _without_processes(argv: list[str]) -> list[str]:
+    """The command line each launched process runs: the same, less `--processes N`."""
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+        elif item == "--processes":
+            skip = True
+        elif not item.startswith("--processes="):
+            out.append(item)
+    return out
 
 
 def _drop_empty_values(argv: list[str]) -> list[str]:

@@ -229,6 +229,9 @@ class TrainConfig:
     """After this many consecutive non-finite steps, restore the last good checkpoint and lower the LR."""
     nan_lr_factor: float = 0.5
     """LR multiplier applied on each restore after non-finite steps."""
+    collective_timeout_s: int = 600
+    """Seconds a process waits in a collective (gradients, validation, checkpoints) before the job fails: a
+    process that died takes the others down within this time, leaving the last checkpoint usable."""
 
     def __post_init__(self) -> None:
         _require(self.steps >= 1, "steps", self.steps, ">= 1")
@@ -245,6 +248,7 @@ class TrainConfig:
             _require(getattr(self, key) >= 1, key, getattr(self, key), ">= 1")
         _require(self.val_batches >= 0, "val_batches", self.val_batches, ">= 0")
         _require(0 < self.nan_lr_factor <= 1, "nan_lr_factor", self.nan_lr_factor, "0 < x <= 1")
+        _require(self.collective_timeout_s >= 10, "collective_timeout_s", self.collective_timeout_s, ">= 10 seconds")
 
 
 @dataclass(frozen=True)

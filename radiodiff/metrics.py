@@ -10,6 +10,8 @@ structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=Fa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 import torch.nn.functional as F
 
@@ -89,3 +91,12 @@ def score_batch(pred: torch.Tensor, truth: torch.Tensor) -> dict[str, torch.Tens
         raise ValueError(f"prediction {tuple(pred.shape)} and truth {tuple(truth.shape)} differ in shape")
     pred, truth = pred.clamp(0, 1), truth.clamp(0, 1)
     return {name: fn(pred, truth) for name, fn in METRICS.items()}
+
+
+def score_maps(pairs: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Every metric per map over batches of (prediction, truth): {"rmse": (n,), ...} for the n maps in all."""
+    scores: dict[str, list[torch.Tensor]] = {}
+    for pred, truth in pairs:
+        for name, values in score_batch(pred, truth).items():
+            scores.setdefault(name, []).append(values)
+    return {name: torch.cat(values) for name, values in scores.items()}

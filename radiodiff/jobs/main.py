@@ -8,24 +8,42 @@ parent run records the run of every step under the tag `radiodiff.step.<name>`.
 
 from __future__ import annotations
 
-from radiodiff.config import Config
+import tempfile
+from pathlib import Path
+
+from radiodiff.config import Config, dump
 from radiodiff.data.generated import default_data_dir
 from radiodiff.errors import RunConflict
-from radiodiff.tracking import RunTracker, find_finished_run, find_prior_run, find_run_with_params, run_tag, start_run
+from radiodiff.launch import launch
+from radiodiff.tracking import (
+    RunTracker,
+    create_child_run,
+    find_finished_run,
+    find_prior_run,
+    find_run_with_params,
+    run_tag,
+    start_run,
+)
 
 DATA_SECTIONS = ("generator",)
 VAE_SECTIONS = ("generator", "data", "vae", "vae_loss", "vae_train")
 LDM_SECTIONS = (*VAE_SECTIONS, "ldm", "diffusion", "ldm_train")
 
 
-def run_main(config: Config) -> str:
-    """Run (or reuse) every step; returns the parent run id."""
+def run_main(config: Config, processes: int = 1) -> str:
+    """Run (or reuse) every step; returns the parent run id.
+
+    Args:
+        config: the pipeline's config.
+        processes: data-parallel processes of each training step; above 1 every training step is launched as its
+            own job on that many processes (a child run that it enters), the other steps run in this process.
+    """
     with start_run("main", config, run_name="main") as parent:
         if not config.data.data_dir:
             _generate_data(config, parent)
-        vae_run = _step(parent, "train_vae", config, VAE_SECTIONS)
+        vae_run = _step(parent, "train_vae", config, VAE_SECTIONS, processes)
         config = config.with_overrides({"diffusion.vae_uri": run_tag(vae_run, "radiodiff.vae_uri")})
-        ldm_run = _step(parent, "train_ldm", config, LDM_SECTIONS)
+        ldm_run = _step(parent, "train_ldm", config, LDM_SECTIONS, processes)
         _evaluate(parent, config, run_tag(ldm_run, "radiodiff.model_uri"))
         return parent.run_id
 
@@ -50,7 +68,7 @@ def _generate_data(config: Config, parent: RunTracker) -> None:
     parent.set_tags({"radiodiff.step.generate_data": run_id})
 
 
-def _step(parent: RunTracker, name: str, config: Config, sections: tuple[str, ...]) -> str:
+def _step(parent: RunTracker, name: str, config: Config, sections: tuple[str, ...], processes: int) -> str:
     from radiodiff.jobs.common import find_checkpoint
     from radiodiff.jobs.train_ldm import train_ldm
     from radiodiff.jobs.train_vae import train_vae
@@ -66,6 +84,22 @@ def _step(parent: RunTracker, name: str, config: Config, sections: tuple[str, ..
         run_id = prior.run_id
     else:
         resume = prior.run_id if prior is not None and find_checkpoint(prior.run_id) is not None else ""
-        run_id = {"train_vae": train_vae, "train_ldm": train_ldm}[name](config, resume=resume, nested=True)
+        if processes > 1:
+            run_id = _launch_step(parent, name, config, resume, processes)
+        else:
+            run_id = {"train_vae": train_vae, "train_ldm": train_ldm}[name](config, resume=resume, nested=True)
     parent.set_tags({f"radiodiff.step.{name}": run_id})
+    return run_id
+
+
+def _launch_step(parent: RunTracker, name: str, config: Config, resume: str, processes: int) -> str:
+    """A training step as its own job on `processes` processes, in a child run of `parent` (or resuming one)."""
+    with tempfile.TemporaryDirectory() as folder:
+        config_file = Path(folder) / "config.yaml"
+        config_file.write_text(dump(config))
+        argv = [name, "--config", str(config_file)] + (["--resume", resume] if resume else [])
+        run_id = resume or create_child_run(parent.run_id, name)
+        status = launch(processes, argv, env={} if resume else {"MLFLOW_RUN_ID": run_id})
+    if status != 0:
+        raise RunConflict(f"{name} on {processes} processes (run {run_id}) failed with exit status {status}")
     return run_id

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from radiodiff.config import VAELossConfig
+from radiodiff.distributed import mean_over_processes
 from radiodiff.models.discriminator import NLayerDiscriminator
 from radiodiff.models.vae import DiagonalGaussian
 
@@ -109,12 +110,14 @@ class VAEGANLoss(nn.Module):
         # retain_graph: the trainer backpropagates the total loss through the same graph afterwards.
         (rec_grad,) = torch.autograd.grad(rec_loss, last_layer, retain_graph=True)
         (g_grad,) = torch.autograd.grad(g_loss, last_layer, retain_graph=True)
+        # Under N data-parallel processes: the gradients of the global batch's losses (equal shares).
+        rec_grad, g_grad = mean_over_processes(rec_grad), mean_over_processes(g_grad)
         weight = rec_grad.norm() / (g_grad.norm() + GRAD_NORM_EPS)
         weight = weight.clamp(0.0, self.config.d_weight_max).detach()
         return weight * self.config.disc_weight
 
     def discriminator_loss(
-        self, inputs: torch.Tensor, reconstruction: torch.Tensor, step: int
+        self, inputs: torch.Tensor, reconstruction: torch.Tensor, step: int, discriminator: nn.Module | None = None
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Hinge loss of the discriminator (Lim & Ye 2017; Taming Sec. 3.1), from `disc_start` on.
 
@@ -125,6 +128,8 @@ class VAEGANLoss(nn.Module):
             reconstruction: the autoencoder's output (B, C, H, W); detached here, so the autoencoder
                 gets no gradient from this loss.
             step: the optimisation step; before `disc_start` nothing is evaluated.
+            discriminator: the module to run, e.g. the trainer's data-parallel wrapper of `self.discriminator`
+                (its backward all-reduces the gradients); None runs `self.discriminator`.
         Returns:
             (scalar loss, logs `loss_d`, `logits_real`, `logits_fake` (mean logits), detached floats).
             Before `disc_start` the loss is a constant 0 that needs no backward (check `phase(step)`).
@@ -135,7 +140,7 @@ class VAEGANLoss(nn.Module):
         # One call on real and fake together (2B, C, H, W): a single forward per backward suits DDP, and
         # GroupNorm is per sample, so batching them together changes no logit.
         both = torch.cat([inputs.detach(), reconstruction.detach()])
-        logits_real, logits_fake = self.discriminator(both).chunk(2)  # 2x (B, 1, H', W')
+        logits_real, logits_fake = (discriminator or self.discriminator)(both).chunk(2)  # 2x (B, 1, H', W')
         loss = 0.5 * (F.relu(1.0 - logits_real).mean() + F.relu(1.0 + logits_fake).mean())
         values = (loss, logits_real.mean(), logits_fake.mean())
         return loss, {key: v.detach().float() for key, v in zip(DISCRIMINATOR_LOG_KEYS, values, strict=True)}

@@ -7,6 +7,7 @@ from radiodiff.tracking.heartbeat import STEPS_TAG, keep_alive
 from radiodiff.tracking.run import (
     PriorRun,
     RunTracker,
+    create_child_run,
     download_checkpoint,
     find_finished_run,
     find_prior_run,
@@ -20,6 +21,7 @@ __all__ = [
     "STEPS_TAG",
     "PriorRun",
     "RunTracker",
+    "create_child_run",
     "download_checkpoint",
     "find_finished_run",
     "find_prior_run",

@@ -135,6 +135,15 @@ def download_checkpoint(run_id: str, which: str, dst: Path) -> Path | None:
     return Path(client.download_artifacts(run_id, f"checkpoints/{which}", str(dst)))
 
 
+def create_child_run(parent_run_id: str, run_name: str) -> str:
+    """A new, empty run under `parent_run_id` (same experiment) for a job launched as separate processes; the job
+    enters it through MLFLOW_RUN_ID, as under `mlflow run`."""
+    client = MlflowClient()
+    parent = client.get_run(parent_run_id)
+    tags = {"mlflow.parentRunId": parent_run_id, "mlflow.runName": run_name}
+    return client.create_run(parent.info.experiment_id, tags=tags, run_name=run_name).info.run_id
+
+
 def run_tag(run_id: str, key: str) -> str:
     """A tag of a run; a missing tag raises KeyError naming the run and the tag."""
     tags = MlflowClient().get_run(run_id).data.tags

@@ -30,6 +30,10 @@ from radiodiff.models.weight_files import EMA_SUFFIX, ema_file, weights_file
 STATE_FILE = "state.json"
 CONFIG_FILE = "config.yaml"
 TRAINING_STATE_FILE = "training_state.pt"
+PROCESSES_KEY = "processes"
+"""TrainingState.extra key: the number of data-parallel processes that trained the run (an exact resume needs it)."""
+RANK_RNG_KEY = "torch_rng_by_rank"
+"""training_state key: the torch CPU RNG state of every process of a data-parallel job, in rank order."""
 
 
 @dataclass
@@ -93,6 +97,13 @@ def save_checkpoint(
     return folder
 
 
+def load_state(folder: Path) -> TrainingState:
+    """The training state (state.json) of a checkpoint folder, without its weights."""
+    payload = json.loads((Path(folder) / STATE_FILE).read_text())
+    payload.pop("python_rng", None)
+    return TrainingState(**payload)
+
+
 def load_checkpoint(folder: Path) -> Checkpoint:
     """Read a checkpoint folder; a missing or foreign folder raises FileNotFoundError naming the file."""
     folder = Path(folder)
@@ -119,10 +130,17 @@ def load_checkpoint(folder: Path) -> Checkpoint:
     )
 
 
-def restore_rng(checkpoint: Checkpoint) -> None:
-    """Put the Python, NumPy and torch random generators back where the checkpoint left them."""
+def restore_rng(checkpoint: Checkpoint, rank: int = 0, processes: int = 1) -> None:
+    """Put the Python, NumPy and torch random generators back where the checkpoint left them.
+
+    Under several processes each takes its own torch CPU state back (`RANK_RNG_KEY`) when the checkpoint was
+    written by as many processes; otherwise every process takes the writer's.
+    """
     rng = checkpoint.training_state.get("torch_rng", {})
-    if "cpu" in rng:
+    by_rank = checkpoint.training_state.get(RANK_RNG_KEY) or []
+    if len(by_rank) == processes:
+        torch.set_rng_state(by_rank[rank])
+    elif "cpu" in rng:
         torch.set_rng_state(rng["cpu"])
     if "cuda" in rng and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(rng["cuda"])

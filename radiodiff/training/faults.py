@@ -3,6 +3,8 @@
 RADIODIFF_FAULT_NAN_STEPS="12,20-22"   poison the micro-batches of these optimisation steps with NaN
 RADIODIFF_FAULT_KILL_AT_STEP="40"       SIGKILL the process right after step 40 (after its checkpoint, if
                                         that step writes one): a hard crash, for exact-resume tests
+RADIODIFF_FAULT_KILL_RANK="1"           under several processes, only the process of this rank kills itself
+                                        (default: every process)
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import torch
 
 NAN_STEPS_VARIABLE = "RADIODIFF_FAULT_NAN_STEPS"
 KILL_STEP_VARIABLE = "RADIODIFF_FAULT_KILL_AT_STEP"
+KILL_RANK_VARIABLE = "RADIODIFF_FAULT_KILL_RANK"
 
 
 def parse_steps(text: str) -> frozenset[int]:
@@ -39,11 +42,14 @@ class FaultInjector:
 
     nan_steps: frozenset[int] = field(default_factory=frozenset)
     kill_at_step: int | None = None
+    kill_rank: int | None = None
 
     @classmethod
     def from_environment(cls) -> FaultInjector:
         kill = os.environ.get(KILL_STEP_VARIABLE, "").strip()
-        return cls(parse_steps(os.environ.get(NAN_STEPS_VARIABLE, "")), int(kill) if kill else None)
+        rank = os.environ.get(KILL_RANK_VARIABLE, "").strip()
+        nan_steps = parse_steps(os.environ.get(NAN_STEPS_VARIABLE, ""))
+        return cls(nan_steps, int(kill) if kill else None, int(rank) if rank else None)
 
     def maybe_poison(self, batch: dict[str, Any], step: int) -> dict[str, Any]:
         """The batch with every floating-point tensor replaced by NaN when `step` is a NaN step."""
@@ -54,6 +60,6 @@ class FaultInjector:
             for k, v in batch.items()
         }
 
-    def maybe_kill(self, step: int) -> None:
-        if self.kill_at_step is not None and step == self.kill_at_step:
+    def maybe_kill(self, step: int, rank: int = 0) -> None:
+        if step == self.kill_at_step and self.kill_rank in (None, rank):
             os.kill(os.getpid(), signal.SIGKILL)

@@ -12,7 +12,7 @@ from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
 from radiodiff.diffusion import training_loss, uniform_to_time
 from radiodiff.generation import sample_maps
-from radiodiff.metrics import score_batch
+from radiodiff.metrics import score_maps
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.summary import model_summary
 from radiodiff.models.unet import ConditionalUNet
@@ -69,17 +69,13 @@ class LDMTask:
         return model_summary(unet, lambda model: model(x_t, torch.zeros(1), cond))
 
     @torch.no_grad()
-    def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
-        """FACTS §3 metrics of sampled maps against the truth, averaged over the validation maps.
+    def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """FACTS §3 metrics of sampled maps against the truth, per validation map ({name: (n,)}).
 
         The validation maps are whole (`image_size`) also when training on crops: `sample_maps` runs the UNet,
         built for the crop, on overlapping tiles of the whole latent.
         """
-        scores: dict[str, list[torch.Tensor]] = {}
-        for batch in batches:
-            for name, values in score_batch(self.predict(model, batch), denormalize(batch["target"])).items():
-                scores.setdefault(name, []).append(values)
-        return {name: float(torch.cat(values).mean()) for name, values in scores.items()}
+        return score_maps((self.predict(model, b), denormalize(b["target"])) for b in batches)
 
     @torch.no_grad()
     def sample_grid(self, model: nn.Module, batch: dict[str, Any]) -> np.ndarray:

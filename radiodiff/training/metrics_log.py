@@ -34,9 +34,12 @@ class Tracker(Protocol):
 class MetricsLog:
     """Logging cadence and resume de-duplication for one training run (a no-op without a tracker)."""
 
-    def __init__(self, tracker: Tracker | None, log_every: int, samples_per_step: int) -> None:
+    def __init__(self, tracker: Tracker | None, log_every: int, samples_per_step: int, run_id: str = "") -> None:
+        """Args: tracker: the run's tracker, None on processes other than rank 0 (nothing is logged there);
+        samples_per_step: the global batch (all processes, all accumulated micro-batches); run_id: the run's id
+        where there is no tracker."""
         self.tracker = tracker
-        self.run_id = tracker.run_id if tracker else ""
+        self.run_id = tracker.run_id if tracker else run_id
         self.log_every = log_every
         self.samples_per_step = samples_per_step
         self.phase = ""

@@ -63,8 +63,9 @@ class TrainingTask(Protocol):
         ...
 
     @torch.no_grad()
-    def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
-        """Validation metrics (keys without prefix: rmse, ssim, ...) of the EMA model on the batches."""
+    def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """Validation metrics per map (keys without prefix: rmse, ssim, ...; values (n,)) of the EMA model on
+        the batches; the trainer averages them over the maps of every process."""
         ...
 
     @torch.no_grad()

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import GradientAccumulationPlugin, send_to_device
+from accelerate.utils import (
+    DataLoaderConfiguration,
+    GradientAccumulationPlugin,
+    InitProcessGroupKwargs,
+    gather_object,
+    send_to_device,
+)
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from radiodiff.config import Config, TrainConfig
+from radiodiff.distributed import sync_batch_norms
 from radiodiff.training.checkpoint import (
+    PROCESSES_KEY,
+    RANK_RNG_KEY,
     Checkpoint,
     TrainingState,
     load_checkpoint,
@@ -31,6 +41,7 @@ from radiodiff.training.ema import EMA
 from radiodiff.training.faults import FaultInjector
 from radiodiff.training.metrics_log import MetricsLog
 from radiodiff.training.nan_guard import NanGuard
+from radiodiff.training.processes import gather_scores, mean_logs, on_cpu, share_of_batches
 from radiodiff.training.sampler import ResumableSampler
 from radiodiff.training.schedules import lr_factor
 from radiodiff.training.task import TrainingTask
@@ -42,8 +53,17 @@ def build_accelerator(train: TrainConfig) -> Accelerator:
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
     plugin = GradientAccumulationPlugin(num_steps=train.grad_accum, sync_with_dataloader=False)
+    # split_batches: the loader yields global batches (data.batch_size x processes) and each process takes an
+    # equal slice, so the epoch, its order and its end are those of one process whatever the process count.
     # rng_types=[]: the data order is seeded per epoch by ResumableSampler, identical on every process.
-    return Accelerator(mixed_precision=precision, gradient_accumulation_plugin=plugin, rng_types=[])
+    return Accelerator(
+        cpu=on_cpu(),
+        mixed_precision=precision,
+        gradient_accumulation_plugin=plugin,
+        dataloader_config=DataLoaderConfiguration(split_batches=True),
+        kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=train.collective_timeout_s))],
+        rng_types=[],
+    )
 
 
 class Trainer:
@@ -70,14 +90,14 @@ class Trainer:
         self.sampler = ResumableSampler(len(self.train_set), seed=train.seed)
         loader = DataLoader(
             self.train_set,
-            batch_size=config.data.batch_size,
+            batch_size=config.data.batch_size * self.accelerator.num_processes,  # global batches (split_batches)
             sampler=self.sampler,
             num_workers=config.data.num_workers,
             drop_last=True,
             generator=torch.Generator().manual_seed(train.seed),  # keeps the global RNG untouched
         )
         self.loader = self.accelerator.prepare(loader)
-        self.val_batches = self._validation_batches()
+        self.grid_batch, self.val_batches = self._validation_batches()
         self.faults = FaultInjector.from_environment()
         if resume:
             self._restore_training_state(resume)
@@ -85,9 +105,11 @@ class Trainer:
     # ----- construction -------------------------------------------------------------------------------
     def _build_modules(self, resume: Checkpoint | None) -> None:
         modules = self.task.modules()
-        if resume:
-            for name, module in modules.items():
+        for name, module in modules.items():
+            if resume:
                 module.load_state_dict(resume.weights[name])
+            if self.accelerator.num_processes > 1:
+                sync_batch_norms(module)  # batch statistics of the global batch, as in one process
         names = list(modules)
         prepared = self.accelerator.prepare(*modules.values())
         prepared = prepared if isinstance(prepared, tuple) else (prepared,)
@@ -107,11 +129,14 @@ class Trainer:
         if self.ema is not None:
             self.ema.load_state_dict(resume.ema_weights[self.task.main_module], resume.state.ema_updates)
         self.guard.load_state_dict(resume.state.nan_guard)
-        restore_rng(resume)
+        restore_rng(resume, self.accelerator.process_index, self.accelerator.num_processes)
 
-    def _validation_batches(self) -> list[dict[str, Any]]:
+    def _validation_batches(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The first global validation batch (the sample grid's), and this process's share of the first
+        `val_batches` global batches (each map is scored by one process)."""
         count = self.train.val_batches or None
-        loader = DataLoader(self.val_set, batch_size=self.config.data.batch_size, shuffle=False)
+        global_batch = self.config.data.batch_size * self.accelerator.num_processes
+        loader = DataLoader(self.val_set, batch_size=global_batch, shuffle=False)
         batches = []
         for i, batch in enumerate(loader):
             if count is not None and i >= count:
@@ -119,7 +144,7 @@ class Trainer:
             batches.append(send_to_device(batch, self.accelerator.device))
         if not batches:
             raise ValueError("the validation split is empty: lower data.batch_size or add maps")
-        return batches
+        return batches[0], share_of_batches(batches, self.accelerator)
 
     # ----- the loop -----------------------------------------------------------------------------------
     def fit(self) -> TrainingState:
@@ -169,10 +194,14 @@ class Trainer:
                     optimizer.zero_grad(set_to_none=True)
             for key, value in output.logs.items():
                 totals[key] = totals.get(key, 0.0) + float(value) / self.train.grad_accum
-        return totals
+        return mean_logs(totals, self.accelerator)
 
     def _clip_and_step(self, output: Any) -> float:
-        """Clip every module's gradients; step the optimisers only when losses and norms are finite."""
+        """Clip every module's gradients; step the optimisers only when losses and norms are finite.
+
+        The losses are means over the processes and the norms those of the all-reduced gradients, so a
+        non-finite value on any process skips the step on every process.
+        """
         norms = [self._clip(module) for module in self.modules.values()]
         losses = [float(self.accelerator.reduce(loss.detach(), "mean")) for loss in output.losses.values()]
         if self.guard.check(*losses, *norms):
@@ -207,7 +236,7 @@ class Trainer:
             self._evaluate(step, metrics=step % train.val_every == 0 or last)
         if step % train.checkpoint_every == 0 or last:
             self._save("last")
-        self.faults.maybe_kill(step)
+        self.faults.maybe_kill(step, self.accelerator.process_index)
 
     def _current_lr(self) -> float:
         first = next(iter(self.optimizers.values()))
@@ -220,27 +249,36 @@ class Trainer:
             main = self.accelerator.unwrap_model(self.modules[self.task.main_module])
             self.eval_model.load_state_dict(main.state_dict())
         if metrics:
-            scores = self.task.validate(self.eval_model, self.val_batches)
+            scores = gather_scores(self.task.validate(self.eval_model, self.val_batches), self.accelerator)
             self.log.validation(step, scores)
             if scores["rmse"] < self.state.best_metric:
                 self.state.best_metric = scores["rmse"]
                 if step > 0:
                     self._save("best")
-        self.log.samples(step, self.task.sample_grid(self.eval_model, self.val_batches[0]))
+        if self.accelerator.is_main_process:
+            self.log.samples(step, self.task.sample_grid(self.eval_model, self.grid_batch))
 
     # ----- checkpoints --------------------------------------------------------------------------------
     def _save(self, which: str) -> None:
-        if not self.accelerator.is_main_process:
-            return
-        self.log.flush()  # every metric up to this step is in the store before the checkpoint exists
-        self.state.nan_guard = self.guard.state_dict()
-        self.state.ema_updates = self.ema.updates if self.ema else 0
-        weights = {n: self.accelerator.unwrap_model(m).state_dict() for n, m in self.modules.items()}
-        ema = {self.task.main_module: self.ema.state_dict()} if self.ema else {}
-        optimizers = {n: o.state_dict() for n, o in self.optimizers.items()}
-        folder = self.work_dir / "checkpoints" / which
-        save_checkpoint(folder, self.state, self.config, weights, ema, {"optimizers": optimizers})
-        self.log.checkpoint(folder, which)
+        """Write a checkpoint (one writer per machine; rank 0 also logs it to the run), then wait for it.
+
+        Every process's torch RNG state goes in (dropout draws from it), so a resume with the same number of
+        processes continues exactly; the weights, EMA and optimiser states are the same on every process.
+        """
+        rng = gather_object([torch.get_rng_state()])  # every process takes part
+        if self.accelerator.is_local_main_process:
+            self.log.flush()  # every metric up to this step is in the store before the checkpoint exists
+            self.state.nan_guard = self.guard.state_dict()
+            self.state.ema_updates = self.ema.updates if self.ema else 0
+            self.state.extra[PROCESSES_KEY] = self.accelerator.num_processes
+            weights = {n: self.accelerator.unwrap_model(m).state_dict() for n, m in self.modules.items()}
+            ema = {self.task.main_module: self.ema.state_dict()} if self.ema else {}
+            optimizers = {n: o.state_dict() for n, o in self.optimizers.items()}
+            folder = self.work_dir / "checkpoints" / which
+            training_state = {"optimizers": optimizers, RANK_RNG_KEY: rng}
+            save_checkpoint(folder, self.state, self.config, weights, ema, training_state)
+            self.log.checkpoint(folder, which)
+        self.accelerator.wait_for_everyone()  # nobody reads or restores a half-written checkpoint
 
     def _restore_last_good(self) -> None:
         """After too many non-finite steps in a row: reload the last checkpoint's weights, lower the LR."""

@@ -11,7 +11,7 @@ from torch import nn
 from radiodiff.config import Config
 from radiodiff.data.transforms import denormalize
 from radiodiff.losses.vae_gan import VAEGANLoss
-from radiodiff.metrics import score_batch
+from radiodiff.metrics import score_maps
 from radiodiff.models.padding import run_padded
 from radiodiff.models.summary import model_summary
 from radiodiff.models.vae import AutoencoderKL
@@ -37,8 +37,6 @@ class VAETask:
         return {"autoencoder": self.autoencoder, "discriminator": self.loss.discriminator}
 
     def optimizers(self, modules: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
-        # The loss calls the discriminator it owns: route it through the prepared (possibly DDP) module.
-        self.loss.discriminator = modules["discriminator"]
         train = self.config.vae_train
         lrs = self.base_lrs()
         return {name: adamw(modules[name], lrs[name], train) for name in ("autoencoder", "discriminator")}
@@ -60,7 +58,9 @@ class VAETask:
         losses = {"autoencoder": loss_ae}
         logs = dict(logs, loss_d=torch.zeros(()))
         if self.phase(step) == "vae_gan":
-            loss_d, logs_d = self.loss.discriminator_loss(x, reconstruction.detach(), step)
+            # The discriminator's own loss runs through its prepared module (under DDP, the wrapper whose backward
+            # all-reduces its gradients); the generator's GAN term above runs the bare module, which gets none.
+            loss_d, logs_d = self.loss.discriminator_loss(x, reconstruction.detach(), step, modules["discriminator"])
             losses["discriminator"] = loss_d
             logs["loss_d"] = logs_d["loss_d"]
         return StepOutput(losses=losses, logs=logs)
@@ -78,17 +78,12 @@ class VAETask:
         return model_summary(self.autoencoder, lambda model: model(example, sample_posterior=False))
 
     @torch.no_grad()
-    def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, float]:
-        """Reconstruction metrics (FACTS §3) of the posterior mean, averaged over every validation map.
+    def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """Reconstruction metrics (FACTS §3) of the posterior mean, per validation map ({name: (n,)}).
 
         The validation maps are whole (`image_size`) also when training on crops: the VAE is convolutional.
         """
-        scores: dict[str, list[torch.Tensor]] = {}
-        for batch in batches:
-            reconstruction = _reconstruct(model, batch["target"])
-            for name, values in score_batch(denormalize(reconstruction), denormalize(batch["target"])).items():
-                scores.setdefault(name, []).append(values)
-        return {name: float(torch.cat(values).mean()) for name, values in scores.items()}
+        return score_maps((denormalize(_reconstruct(model, b["target"])), denormalize(b["target"])) for b in batches)
 
     @torch.no_grad()
     def sample_grid(self, model: nn.Module, batch: dict[str, Any]) -> np.ndarray:
