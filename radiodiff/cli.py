@@ -268,6 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DataError, InputError, NotBuiltYet, RunConflict, FileNotFoundError) as err:
         if os.environ.get("RANK", "0") == "0":  # one line for the whole job, from rank 0
             print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
+        if in_launched_process():  # every rank has the same error: the others end once rank 0 has said it
+            from radiodiff.distributed import wait_for_all
+
+            wait_for_all()
         return 2
     return 0
 

@@ -11,12 +11,18 @@ import torch.distributed as dist
 import torch.distributed.nn.functional as dist_fn
 from torch import nn
 
-__all__ = ["CrossProcessBatchNorm2d", "mean_over_processes", "sync_batch_norms", "world_size"]
+__all__ = ["CrossProcessBatchNorm2d", "mean_over_processes", "sync_batch_norms", "wait_for_all", "world_size"]
 
 
 def world_size() -> int:
     """Processes of the running job (1 without torch.distributed)."""
     return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def wait_for_all() -> None:
+    """A barrier of every process of the job (nothing in a single process)."""
+    if world_size() > 1:
+        dist.barrier()
 
 
 def mean_over_processes(tensor: torch.Tensor) -> torch.Tensor:

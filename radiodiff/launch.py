@@ -9,12 +9,16 @@ Several machines are launched with accelerate itself, one launcher per machine (
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 from collections.abc import Sequence
 
 __all__ = ["in_launched_process", "launch", "launcher_command"]
+
+_LAUNCHER_LOG = re.compile(r"^[WEI]\d{4} .*torch/distributed/")  # torch.distributed.elastic's own log lines
+_ROOT_CAUSE_STATUS = re.compile(r"Root Cause.*?exitcode\s*:\s*(-?\d+)", re.DOTALL)
 
 
 def in_launched_process() -> bool:
@@ -47,8 +51,27 @@ def launch(processes: int, argv: Sequence[str], env: dict[str, str] | None = Non
     if gpus and processes > gpus:
         print(f"radiodiff: error: --processes {processes} exceeds the {gpus} visible GPUs", file=sys.stderr)
         return 2
-    done = subprocess.run(launcher_command(processes, argv), env={**os.environ, **(env or {})}, check=False)
-    return done.returncode
+    return _run_launcher(launcher_command(processes, argv), {**os.environ, **(env or {})})
+
+
+def _run_launcher(command: list[str], env: dict[str, str]) -> int:
+    """Run the launcher, passing its processes' output through; its own failure report (a traceback of
+    torch.distributed's ChildFailedError) is held back and dropped when the first rank to fail ended with exit
+    status 2, i.e. a bad input that rank 0 has already reported in one line."""
+    launcher = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    held: list[str] = []
+    for line in launcher.stderr:
+        if held or line.startswith("Traceback") or _LAUNCHER_LOG.match(line):
+            held.append(line)
+        else:
+            sys.stderr.write(line)
+    status = launcher.wait()
+    report = "".join(held)
+    root_cause = _ROOT_CAUSE_STATUS.search(report)
+    if status != 0 and root_cause and root_cause.group(1) == "2":
+        return 2
+    sys.stderr.write(report)
+    return status
 
 
 def _free_port() -> int:

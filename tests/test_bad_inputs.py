@@ -84,3 +84,13 @@ def test_every_kind_of_vae_uri_is_accepted(home: Path) -> None:
     assert logged.startswith("models:/m-") and registered == "models:/radiodiff-vae/1"
     for uri in (logged, registered, f"runs:/{run.info.run_id}/vae", str(package)):
         check_vae_uri(uri)
+
+
+def test_a_bad_input_under_two_processes_is_one_line(home: Path) -> None:
+    done = run_radiodiff(
+        ["train_ldm", "--processes", "2", "--vae", "models:/nope@champion", "--overrides", TINY_LDM], home
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    (line,) = error_lines(done.stderr)
+    assert "models:/nope@champion" in line
+    assert "Traceback" not in done.stderr + done.stdout

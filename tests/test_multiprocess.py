@@ -4,11 +4,15 @@ one rank is killed."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
+from serving_helpers import free_port
 from training_helpers import TINY_LDM, TINY_VAE, history, run_mlflow, runs_by_start, write_vae_package
 
 VAE_STEPS = f"{TINY_VAE} vae_train.steps=20 vae_train.val_every=10 vae_train.sample_every=10"
@@ -91,3 +95,49 @@ def test_a_killed_rank_ends_the_job_and_two_processes_resume_exactly(home: Path)
     for key in LDM_KEYS:
         steps = [s for s, _ in history(client, run_id, key)]
         assert len(steps) == len(set(steps)), key  # no step logged twice
+
+
+@pytest.mark.slow
+def test_two_machines_on_loopback_train_into_one_run(home: Path) -> None:
+    """Two launcher invocations (`--num_machines 2`, one process each), as on two hosts: their own local
+    folders, one shared tracking store; rank 0 owns the run."""
+    port = free_port()
+    launcher = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_machines", "2",
+                "--num_processes", "2", "--main_process_ip", "127.0.0.1", "--main_process_port", str(port),
+                "--dynamo_backend", "no", "--mixed_precision", "no"]  # fmt: skip
+    job = ["-m", "radiodiff", "train_vae", "--overrides", f"{TINY_VAE} vae_train.steps=10 data.batch_size=2"]
+    machines = []
+    for rank in (0, 1):
+        folder = home / f"machine{rank}"
+        folder.mkdir()
+        env = {**os.environ, "RADIODIFF_HOME": str(folder)}
+        command = [*launcher, "--machine_rank", str(rank), *job]
+        machines.append(
+            subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        )
+    outputs = [m.communicate(timeout=600)[0].decode() for m in machines]
+    assert [m.returncode for m in machines] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
+
+    (run,) = _runs()
+    client = MlflowClient()
+    assert run.info.status == "FINISHED" and run.data.params["processes"] == "2"
+    assert [s for s, _ in history(client, run.info.run_id, "train/loss")] == list(range(2, 11, 2))
+    assert (home / "machine0" / "outputs" / run.info.run_id / "checkpoints" / "last").is_dir()
+    assert (home / "machine1" / "outputs" / run.info.run_id / "checkpoints" / "last").is_dir()  # its local copy
+
+
+@pytest.mark.slow
+def test_main_with_two_processes_trains_each_step_in_one_child_run(home: Path) -> None:
+    overrides = f"{TINY_LDM} vae_train.steps=6 vae_train.warmup_steps=2 vae_train.val_every=3 ldm_train.steps=4"
+    done = run_mlflow("main", home, {"overrides": f"{overrides} data.batch_size=2", "processes": "2"})
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    client = MlflowClient()
+    runs = {r.data.tags.get("radiodiff.entry_point"): r for r in _runs()}
+    parent = runs["main"]
+    for step in ("train_vae", "train_ldm"):
+        child = runs[step]
+        assert child.info.status == "FINISHED" and child.data.params["processes"] == "2"
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert parent.data.tags[f"radiodiff.step.{step}"] == child.info.run_id
+    assert len(_runs()) == 5  # main, generate_data, train_vae, train_ldm, evaluate: one run each
+    assert client.get_registered_model("radiodiff").aliases == {"champion": "1"}
