@@ -29,7 +29,9 @@ from radiodiff.jobs.eda import FIGURES_DIR, STATS_FILE, run_eda
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated data set of 4 maps x 3 transmitters at 64 px (written once for the module)."""
     root = tmp_path_factory.mktemp("eda") / "generated"
-    generate_dataset(GeneratorConfig(maps=4, tx_per_map=3, size=64, workers=1), root, progress=False)
+    generate_dataset(
+        GeneratorConfig(maps=4, tx_per_map=3, size=64, metres_per_pixel=1.0, workers=1), root, progress=False
+    )
     return root
 
 

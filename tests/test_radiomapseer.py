@@ -16,7 +16,7 @@ from radiodiff.data.transforms import normalize, resize_mask
 
 
 def _config(**fields: object) -> DataConfig:
-    return DataConfig(**{"image_size": (16, 24), **fields})
+    return DataConfig(**{"image_size": (16, 24), "tx_radius": 0, **fields})  # one-pixel marker, as RadioMapSeer
 
 
 def _check_item(item: dict, size: tuple[int, int]) -> None:
