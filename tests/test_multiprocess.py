@@ -86,11 +86,14 @@ def test_a_killed_rank_ends_the_job_and_two_processes_resume_exactly(home: Path)
         env={"RADIODIFF_FAULT_KILL_AT_STEP": "7", "RADIODIFF_FAULT_KILL_RANK": "1"},
     )
     assert killed.returncode != 0
-    assert time.monotonic() - started < 120  # launch + 7 steps + the end of the job once rank 1 is gone
+    ended = time.time()
+    assert time.monotonic() - started < 180  # launch + 7 steps + the end of the job once rank 1 is gone
     (run_id,) = {r.info.run_id for r in _runs()} - before
+    client = MlflowClient()
+    last_step = max(m.timestamp for m in client.get_metric_history(run_id, "train/loss")) / 1000  # step 6
+    assert ended - last_step < 60  # one more step, the kill, and the launcher stops the surviving rank
     resumed = run_mlflow("train_ldm", home, {"processes": "2"}, options=["--run-id", run_id])
     assert resumed.returncode == 0, (resumed.stdout + resumed.stderr)[-4000:]
-    client = MlflowClient()
     _assert_same(client, whole, run_id, (*LDM_KEYS, "val/rmse"), tol=1e-6)
     for key in LDM_KEYS:
         steps = [s for s, _ in history(client, run_id, key)]
@@ -140,4 +143,4 @@ def test_main_with_two_processes_trains_each_step_in_one_child_run(home: Path) -
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert parent.data.tags[f"radiodiff.step.{step}"] == child.info.run_id
     assert len(_runs()) == 5  # main, generate_data, train_vae, train_ldm, evaluate: one run each
-    assert client.get_registered_model("radiodiff").aliases == {"champion": "1"}
+    assert {k: str(v) for k, v in client.get_registered_model("radiodiff").aliases.items()} == {"champion": "1"}
