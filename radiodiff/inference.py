@@ -196,7 +196,12 @@ def _package_files(uri: str, depth: int = 3) -> set[str]:
                     todo.append((info.path, level + 1))
         return names
     except MlflowException as err:
-        raise ModelNotFound(f"model {uri!r}: {err.message.splitlines()[0]}") from None
+        raise _not_found(uri, err) from None
+
+
+def _not_found(uri: str, err: MlflowException) -> ModelNotFound:
+    """The one-line error for a URI the tracking store refused (its message's first line)."""
+    return ModelNotFound(f"model {uri!r}: {err.message.splitlines()[0]}")
 
 
 def _logged_model_uri(uri: str) -> str:
@@ -223,7 +228,7 @@ def _find_package(uri: str, weights: str, dst: str | Path | None, kind: str) -> 
         try:
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst) if dst else None))
         except MlflowException as err:
-            raise ModelNotFound(f"model {uri!r}: {err.message.splitlines()[0]}") from None
+            raise _not_found(uri, err) from None
     matches = [p.parent for p in sorted(local.rglob("config.yaml")) if (p.parent / weights).is_file()]
     if not matches:
         raise ModelNotFound(f"{uri} holds no {kind} package (config.yaml + {weights})")

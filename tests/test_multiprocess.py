@@ -101,6 +101,16 @@ def test_a_killed_rank_ends_the_job_and_two_processes_resume_exactly(home: Path)
 
 
 @pytest.mark.slow
+def test_gradient_accumulation_under_two_processes_matches_one(home: Path) -> None:
+    accumulated = f"{VAE_STEPS} vae_train.grad_accum=2"
+    one = _train("train_vae", home, accumulated, processes=1, batch=4)
+    two = _train("train_vae", home, accumulated, processes=2, batch=2)
+    client = MlflowClient()
+    assert client.get_run(two).data.params["global_batch"] == "8"
+    _assert_same(client, one, two, VAE_KEYS, rel=1e-4)
+
+
+@pytest.mark.slow
 def test_two_machines_on_loopback_train_into_one_run(home: Path) -> None:
     """Two launcher invocations (`--num_machines 2`, one process each), as on two hosts: their own local
     folders, one shared tracking store; rank 0 owns the run."""
