@@ -41,12 +41,16 @@ class Heartbeat:
         self.interval_s = interval_s
         self.step: int | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # beat now (the first step reached, or stop)
         self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{run_id[:8]}", daemon=True)
         self._client = MlflowClient()
 
     def reached(self, step: int) -> None:
-        """Record that the job logged something at `step` (written with the next beat)."""
-        self.step = step if self.step is None else max(self.step, step)
+        """Record that the job logged something at `step`: written with the next beat, at once for the first."""
+        first = self.step is None
+        self.step = step if first else max(self.step, step)
+        if first:
+            self._wake.set()
 
     def start(self) -> None:
         """Beat now (the run is alive from this moment), then every interval."""
@@ -58,6 +62,7 @@ class Heartbeat:
     def stop(self) -> None:
         """Stop the thread and beat a last time (the step reached at the end)."""
         self._stop.set()
+        self._wake.set()
         self._thread.join()
         self.beat()
 
@@ -71,7 +76,11 @@ class Heartbeat:
             logger.warning("heartbeat of run %s not written: %s", self.run_id, err)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        while True:
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             self.beat()
 
 
