@@ -32,6 +32,13 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     mlflow.set_tracking_uri(None)
 
 
+@pytest.fixture
+def home(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tmp_path as working directory and RADIODIFF_HOME (generated data, local checkpoints), with the test's store."""
+    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
+    return tmp_path
+
+
 def _forget_active_experiment() -> None:
     """An experiment set by an earlier test belongs to another store: MLflow keeps its id in a module global."""
     mlflow.tracking.fluent._active_experiment_id = None

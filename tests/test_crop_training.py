@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from mlflow.tracking import MlflowClient
 from PIL import Image
 from training_helpers import PROJECT_ROOT, history
@@ -29,12 +28,6 @@ LDM = (
     "diffusion.sampling_steps=2 diffusion.scale_factor=0 ldm_train.steps=4 ldm_train.warmup_steps=2 "
     "ldm_train.val_every=2 ldm_train.sample_every=2 ldm_train.val_batches=1"
 )
-
-
-@pytest.fixture
-def home(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
-    return tmp_path
 
 
 def sample_image_sizes(client: MlflowClient, run_id: str, home: Path) -> set[tuple[int, int]]:

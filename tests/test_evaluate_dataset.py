@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from mlflow.tracking import MlflowClient
 from training_helpers import PROJECT_ROOT, TINY_LDM, write_vae_package
 
 from evaluation.evaluate import evaluate
 from radiodiff.config import load
 from radiodiff.jobs.train_ldm import train_ldm
-
-
-@pytest.fixture
-def home(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
-    return tmp_path
 
 
 def test_evaluate_logs_the_scored_data_as_the_training_run_did(home: Path) -> None:

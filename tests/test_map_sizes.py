@@ -25,12 +25,6 @@ NON_SQUARE = (
 )
 
 
-@pytest.fixture
-def home(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
-    return tmp_path
-
-
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A RadioDiff model package of a randomly initialised tiny VAE and UNet built for 32x32 maps."""

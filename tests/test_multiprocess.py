@@ -21,12 +21,6 @@ LDM_STEPS = f"{TINY_LDM} ldm_train.steps=12"
 LDM_KEYS = ("train/loss", "train/loss_c", "train/loss_eps")
 
 
-@pytest.fixture
-def home(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
-    return tmp_path
-
-
 def _train(entry: str, home: Path, overrides: str, processes: int, batch: int, **params: str) -> str:
     """One job with `processes` processes of `batch` maps each; returns the id of the run it made."""
     before = {r.info.run_id for r in _runs()}

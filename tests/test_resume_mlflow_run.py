@@ -22,12 +22,6 @@ COMPARED = ("train/loss", "train/loss_c", "train/loss_eps", "train/lr", "train/g
 KILL = {"RADIODIFF_FAULT_KILL_AT_STEP": "7"}  # after the checkpoint of step 4 and the metrics of step 6
 
 
-@pytest.fixture
-def home(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
-    return tmp_path
-
-
 def _kill_then_resume(home: Path, overrides: str) -> str:
     """train_ldm under `mlflow run -P vae=...`, killed at step 7, resumed by `mlflow run --run-id` alone."""
     package = write_vae_package(home / "vae")

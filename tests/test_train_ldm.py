@@ -14,12 +14,6 @@ from radiodiff.jobs.train_ldm import train_ldm
 TRAIN_KEYS = ["loss", "loss_c", "loss_eps", "lr", "grad_norm", "samples_per_s", "nan_skips"]
 
 
-@pytest.fixture
-def home(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
-    return tmp_path
-
-
 def test_train_ldm_run_records_everything(home: Path) -> None:
     package = write_vae_package(home / "vae")
     config = load(PROJECT_ROOT / "configs/default.yaml", f"{TINY_LDM} diffusion.vae_uri={package}")

@@ -23,12 +23,6 @@ from radiodiff.training.faults import NAN_STEPS_VARIABLE
 TRAIN_KEYS = ["loss", "loss_rec", "loss_kl", "loss_g", "loss_d", "d_weight", "lr", "grad_norm", "samples_per_s"]
 
 
-@pytest.fixture
-def home(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RADIODIFF_HOME", str(tmp_path))
-    return tmp_path
-
-
 def test_train_vae_run_records_everything(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL", "1")
     monkeypatch.setenv("MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING", "1")
