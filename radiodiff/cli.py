@@ -229,6 +229,37 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+@dataclass(frozen=True)
+class Tool:
+    """A sub-command that takes no training config (`server`): it declares its own arguments and returns an exit
+    status."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _server_arguments(parser: argparse.ArgumentParser) -> None:
+    from radiodiff.server.command import add_arguments
+
+    add_arguments(parser)
+
+
+def _server(args: argparse.Namespace) -> int:
+    from radiodiff.server.command import serve
+
+    return serve(args)
+
+
+TOOLS: dict[str, Tool] = {
+    "server": Tool(
+        "the team tracking server: mlflow server on PostgreSQL, proxied artifacts, optional basic auth",
+        _server_arguments,
+        _server,
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="radiodiff", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -240,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
         for dest, options in command.arguments:
             flags = sorted({f"--{dest}", f"--{dest.replace('_', '-')}"})
             sub.add_argument(*flags, dest=dest, **{"default": None, **options})
+    for name, tool in TOOLS.items():
+        tool.add_arguments(commands.add_parser(name, help=tool.help, description=tool.help))
     return parser
 
 
@@ -258,6 +291,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one sub-command; bad input ends with a one-line error and exit status 2."""
     argv = _drop_empty_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
+    if args.command in TOOLS:
+        try:
+            return TOOLS[args.command].run(args)
+        except (ConfigError, InputError, FileNotFoundError) as err:
+            print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
+            return 2
     command = COMMANDS[args.command]
     try:
         config = resolve_config(args, command)  # bad settings stop here, before any process is launched
