@@ -1,7 +1,10 @@
-"""Checkpoints: save/load identity (weights, EMA, AdamW, state, config), exact RNG restore, atomic writes."""
+"""Checkpoints: save/load identity (weights, EMA, AdamW, state, config), exact RNG restore, atomic writes; the
+manifest that refuses a damaged file in one line naming it; fsync of every file and folder."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +20,12 @@ from radiodiff.training.checkpoint import (
     STATE_FILE,
     TrainingState,
     load_checkpoint,
+    load_state,
     restore_rng,
     save_checkpoint,
+    verify_checkpoint,
 )
+from radiodiff.training.checkpoint_manifest import MANIFEST_FILE, CheckpointCorrupt, read_manifest
 from radiodiff.training.ema import EMA
 
 CONFIG = Config().with_overrides(
@@ -177,3 +183,119 @@ def test_folder_without_state_is_refused_by_name(tmp_path: Path) -> None:
         load_checkpoint(folder)
     with pytest.raises(FileNotFoundError, match="missing-folder"):
         load_checkpoint(tmp_path / "missing-folder")
+
+
+# ----- integrity: the manifest, damaged files, durable writes ---------------------------------------------------
+FILES = ("net.safetensors", "net.ema.safetensors", "config.yaml", "training_state.pt", "state.json", "manifest.json")
+
+
+def _damage(path: Path, how: str) -> None:
+    """Truncate a file to half its bytes, flip one bit in its middle, or append a byte."""
+    data = path.read_bytes()
+    middle = len(data) // 2
+    damaged = {
+        "truncated": data[:middle],
+        "flipped": data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :],
+        "appended": data + b"\n",
+    }[how]
+    path.write_bytes(damaged)
+
+
+def test_a_checkpoint_lists_every_file_in_its_manifest(tmp_path: Path) -> None:
+    model, optimizer, ema = _trained(steps=1)
+    _save(tmp_path / "last", model, optimizer, ema, _state())
+    assert sorted(p.name for p in (tmp_path / "last").iterdir()) == sorted(FILES)
+    assert sorted(read_manifest(tmp_path / "last")) == sorted(FILES[:-1])
+    assert verify_checkpoint(tmp_path / "last", require_manifest=True) == _state()
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "appended"])
+@pytest.mark.parametrize("name", FILES)
+def test_every_damaged_file_is_refused_in_one_line_naming_it(tmp_path: Path, name: str, how: str) -> None:
+    model, optimizer, ema = _trained(steps=1)
+    folder = tmp_path / "last"
+    _save(folder, model, optimizer, ema, _state())
+    _damage(folder / name, how)
+    readers = [load_checkpoint, verify_checkpoint] + ([load_state] if name in (STATE_FILE, MANIFEST_FILE) else [])
+    for read in readers:
+        with pytest.raises(CheckpointCorrupt) as refused:
+            read(folder)
+        message = str(refused.value)
+        assert "\n" not in message and str(folder / name) in message, (read.__name__, message)
+    expected = {"truncated": "truncated", "flipped": "corrupted", "appended": "too long"}[how]
+    assert expected in str(refused.value) or name == MANIFEST_FILE
+
+
+def test_a_file_or_the_manifest_gone_is_refused_by_name(tmp_path: Path) -> None:
+    model, optimizer, ema = _trained(steps=1)
+    folder = tmp_path / "last"
+    _save(folder, model, optimizer, ema, _state())
+    (folder / "net.ema.safetensors").unlink()
+    with pytest.raises(CheckpointCorrupt, match=f"^{folder / 'net.ema.safetensors'} is missing"):
+        load_checkpoint(folder)
+    _save(folder, model, optimizer, ema, _state())
+    (folder / MANIFEST_FILE).unlink()  # state.json says there was one: an incomplete copy, not an old checkpoint
+    with pytest.raises(CheckpointCorrupt, match=f"^{folder / MANIFEST_FILE} is missing"):
+        load_checkpoint(folder)
+
+
+def _legacy(folder: Path) -> None:
+    """Make a checkpoint look like one written before manifests: no manifest.json, no mention of it in state.json."""
+    (folder / MANIFEST_FILE).unlink()
+    payload = json.loads((folder / STATE_FILE).read_text())
+    del payload["manifest"]
+    (folder / STATE_FILE).write_text(json.dumps(payload, indent=2))
+
+
+def test_a_checkpoint_from_before_manifests_still_loads(tmp_path: Path) -> None:
+    model, optimizer, ema = _trained()
+    folder = tmp_path / "last"
+    _save(folder, model, optimizer, ema, _state())
+    _legacy(folder)
+    loaded = load_checkpoint(folder)
+    assert loaded.state == load_state(folder) == verify_checkpoint(folder) == _state()
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.weights["net"][key], value), key
+    with pytest.raises(CheckpointCorrupt, match=f"{folder / MANIFEST_FILE} is missing"):
+        verify_checkpoint(folder, require_manifest=True)
+
+
+@pytest.mark.parametrize("name", ["net.safetensors", "config.yaml", "training_state.pt", "state.json"])
+def test_a_truncated_file_of_a_checkpoint_without_manifest_is_named(tmp_path: Path, name: str) -> None:
+    model, optimizer, ema = _trained(steps=1)
+    folder = tmp_path / "last"
+    _save(folder, model, optimizer, ema, _state())
+    _legacy(folder)
+    _damage(folder / name, "truncated")
+    with pytest.raises(CheckpointCorrupt) as refused:
+        load_checkpoint(folder)
+    assert str(refused.value).startswith(f"{folder / name} is unreadable (")
+    assert "\n" not in str(refused.value)
+
+
+def test_every_file_and_both_folders_are_fsynced_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files, then the staging folder, before the rename into place; the parent folder after it."""
+    model, optimizer, ema = _trained(steps=1)
+    _save(tmp_path / "last", model, optimizer, ema, _state())  # the second save also renames the old copy away
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        events.append(("rename", f"{src} -> {dst}"))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    _save(tmp_path / "last", model, optimizer, ema, TrainingState(kind="vae", step=9))
+    staging, target = tmp_path / "last.writing", tmp_path / "last"
+    swap = events.index(("rename", f"{staging} -> {target}"))
+    for name in FILES:
+        assert ("fsync", str(staging / name)) in events[:swap], name
+    assert events.index(("fsync", str(staging))) > max(events.index(("fsync", str(staging / n))) for n in FILES)
+    assert events.index(("fsync", str(staging))) < swap
+    assert ("fsync", str(tmp_path)) in events[swap + 1 :]
+    assert events[:swap].count(("rename", f"{target} -> {tmp_path / 'last.old'}")) == 1

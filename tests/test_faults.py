@@ -1,11 +1,20 @@
-"""Fault injection: the step list syntax and NaN poisoning of exactly the listed steps."""
+"""Fault injection: the step list syntax, NaN poisoning of exactly the listed steps, the checkpoint kill syntax."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from radiodiff.training.faults import KILL_STEP_VARIABLE, NAN_STEPS_VARIABLE, FaultInjector, parse_steps
+from radiodiff.training.faults import (
+    KILL_IN_CHECKPOINT_VARIABLE,
+    KILL_STEP_VARIABLE,
+    NAN_STEPS_VARIABLE,
+    RENAME,
+    FaultInjector,
+    kill_in_checkpoint,
+    parse_checkpoint_kill,
+    parse_steps,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,3 +56,24 @@ def test_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_reversed_or_open_ranges_are_malformed(text: str) -> None:
     with pytest.raises(ValueError, match=NAN_STEPS_VARIABLE):
         parse_steps(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("16:2", ("", 16, 2)), (" last@16:2 ", ("last", 16, 2)), ("0:rename", ("", 0, RENAME)), ("b@8:7", ("b", 8, 7))],
+)
+def test_parse_checkpoint_kill(text: str, expected: tuple[str, int, int | str]) -> None:
+    assert parse_checkpoint_kill(text) == expected
+
+
+@pytest.mark.parametrize("text", ["16", "16:", "16:0", "x:2", "-1:2", "16:swap", "last@:2", "16:2.5"])
+def test_malformed_checkpoint_kill_names_the_variable(text: str) -> None:
+    with pytest.raises(ValueError, match=f"{KILL_IN_CHECKPOINT_VARIABLE}=.*expected STEP:N"):
+        parse_checkpoint_kill(text)
+
+
+def test_kill_in_checkpoint_returns_unless_asked_for_that_exact_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    kill_in_checkpoint("last", 16, 2)  # unset: nothing happens
+    monkeypatch.setenv(KILL_IN_CHECKPOINT_VARIABLE, "last@16:2")
+    for folder, step, moment in [("best", 16, 2), ("last", 8, 2), ("last", 16, 3), ("last", 16, RENAME)]:
+        kill_in_checkpoint(folder, step, moment)  # still alive: the kill itself is tried by test_checkpoint_faults

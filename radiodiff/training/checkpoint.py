@@ -4,10 +4,14 @@ A checkpoint is a folder:
     <module>.safetensors        weights of every trained module (e.g. autoencoder, discriminator)
     <module>.ema.safetensors    their exponential moving averages (when EMA is on)
     config.yaml                 the resolved config that built the modules
-    state.json                  step, epoch, position in the epoch, counters, MLflow run id, Python RNG
     training_state.pt           optimiser + scheduler states and torch RNG states (tensors only; loaded
                                 with weights_only=True, never a pickled model)
-Writes are atomic: the folder is written beside its target and renamed into place.
+    state.json                  step, epoch, position in the epoch, counters, MLflow run id, Python RNG
+    manifest.json               every other file's size and SHA-256, written last (checkpoint_manifest.py)
+Writes are atomic and durable: the folder is written beside its target as `<name>.writing` (every file and the
+folder fsynced), then swapped into place (`<name>` -> `<name>.old`, `<name>.writing` -> `<name>`, the parent folder
+fsynced). Reads verify the manifest and refuse a damaged file with one line naming it (CheckpointCorrupt); a
+folder from before manifests loads unverified. checkpoint_recovery.py finds the last whole copy after a crash.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import json
 import os
 import random
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -26,6 +32,10 @@ from safetensors.torch import load_file, save_file
 
 from radiodiff.config import Config, dump, load
 from radiodiff.models.weight_files import EMA_SUFFIX, ema_file, weights_file
+from radiodiff.training.checkpoint_manifest import MANIFEST_FILE, CheckpointCorrupt, verify_files, write_manifest
+from radiodiff.training.faults import RENAME, kill_in_checkpoint
+
+T = TypeVar("T")
 
 STATE_FILE = "state.json"
 CONFIG_FILE = "config.yaml"
@@ -34,6 +44,8 @@ PROCESSES_KEY = "processes"
 """TrainingState.extra key: the number of data-parallel processes that trained the run (an exact resume needs it)."""
 RANK_RNG_KEY = "torch_rng_by_rank"
 """training_state key: the torch CPU RNG state of every process of a data-parallel job, in rank order."""
+MANIFEST_KEY = "manifest"
+"""state.json key: the checkpoint has a manifest (a copy of it without one is incomplete, not an old checkpoint)."""
 
 
 @dataclass
@@ -80,54 +92,123 @@ def save_checkpoint(
     ema_weights: dict[str, dict[str, torch.Tensor]],
     training_state: dict[str, Any],
 ) -> Path:
-    """Write a checkpoint folder atomically (replacing an older one) and return its path."""
+    """Write a checkpoint folder atomically and durably (replacing an older one) and return its path.
+
+    Each file is fsynced as it is written, the manifest last, then the folder; then the folder is swapped into place
+    and the parent fsynced. RADIODIFF_FAULT_KILL_IN_CHECKPOINT can SIGKILL the process between any two of these.
+    """
     folder = Path(folder)
-    staging = folder.with_name(folder.name + ".writing")
+    staging = staging_folder(folder)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    for name, tensors in weights.items():
-        save_file(_contiguous(tensors), weights_file(staging, name))
-    for name, tensors in ema_weights.items():
-        save_file(_contiguous(tensors), ema_file(staging, name))
-    (staging / CONFIG_FILE).write_text(dump(config))
-    torch.save({**training_state, "torch_rng": _torch_rng_state()}, staging / TRAINING_STATE_FILE)
-    payload = {**asdict(state), "python_rng": _python_rng_state()}
-    (staging / STATE_FILE).write_text(json.dumps(payload, indent=2))
-    _replace_folder(staging, folder)
+    written: list[str] = []
+    for name, write in _files(state, config, weights, ema_weights, training_state):
+        write(staging / name)
+        fsync_file(staging / name)
+        written.append(name)
+        kill_in_checkpoint(folder.name, state.step, len(written))
+    fsync_file(write_manifest(staging, written))
+    kill_in_checkpoint(folder.name, state.step, len(written) + 1)
+    fsync_folder(staging)
+    _replace_folder(staging, folder, between=lambda: kill_in_checkpoint(folder.name, state.step, RENAME))
     return folder
 
 
 def load_state(folder: Path) -> TrainingState:
-    """The training state (state.json) of a checkpoint folder, without its weights."""
-    payload = json.loads((Path(folder) / STATE_FILE).read_text())
+    """The training state (state.json) of a checkpoint folder, without its weights (state.json and the manifest
+    verified; CheckpointCorrupt names a damaged one)."""
+    folder = Path(folder)
+    listing = verify_files(folder, [STATE_FILE]) if (folder / MANIFEST_FILE).is_file() else None
+    payload = _read_state(folder, listing)
     payload.pop("python_rng", None)
     return TrainingState(**payload)
 
 
-def load_checkpoint(folder: Path) -> Checkpoint:
-    """Read a checkpoint folder; a missing or foreign folder raises FileNotFoundError naming the file."""
+def verify_checkpoint(folder: Path, require_manifest: bool = False) -> TrainingState:
+    """Check a whole checkpoint folder and return its state: every file against the manifest; a folder without a
+    manifest (written before manifests) is read whole instead, unless `require_manifest`.
+
+    Raises:
+        FileNotFoundError: the folder has no state.json (not a checkpoint, or one whose writing never got that far).
+        CheckpointCorrupt: naming the file that is missing, truncated or altered.
+    """
     folder = Path(folder)
-    state_path = folder / STATE_FILE
-    if not state_path.is_file():
-        raise FileNotFoundError(f"{folder} is not a radiodiff checkpoint: {STATE_FILE} is missing")
-    payload = json.loads(state_path.read_text())
+    _require_state_file(folder)
+    listing = verify_files(folder)
+    if listing is None and require_manifest:
+        raise CheckpointCorrupt(f"{folder / MANIFEST_FILE} is missing: the checkpoint was not written whole")
+    if listing is None:
+        return load_checkpoint(folder).state
+    return load_state(folder)
+
+
+def load_checkpoint(folder: Path) -> Checkpoint:
+    """Read a checkpoint folder, verified against its manifest.
+
+    Raises:
+        FileNotFoundError: a missing or foreign folder (the message names the file).
+        CheckpointCorrupt: a file missing, truncated or altered, or (without a manifest) unreadable, named.
+    """
+    folder = Path(folder)
+    _require_state_file(folder)
+    listing = verify_files(folder)
+    payload = _read_state(folder, listing)
     python_rng = payload.pop("python_rng", None)
+    names = sorted(listing) if listing is not None else sorted(p.name for p in folder.glob("*.safetensors"))
     weights, ema_weights = {}, {}
-    for path in sorted(folder.glob("*.safetensors")):
-        name = path.name.removesuffix(".safetensors")
-        if name.endswith(EMA_SUFFIX):
-            ema_weights[name.removesuffix(EMA_SUFFIX)] = load_file(path)
+    for name in (n for n in names if n.endswith(".safetensors")):
+        module = name.removesuffix(".safetensors")
+        tensors = _read(folder / name, load_file)
+        if module.endswith(EMA_SUFFIX):
+            ema_weights[module.removesuffix(EMA_SUFFIX)] = tensors
         else:
-            weights[name] = load_file(path)
-    training_state = torch.load(folder / TRAINING_STATE_FILE, weights_only=True, map_location="cpu")
+            weights[module] = tensors
     return Checkpoint(
         state=TrainingState(**payload),
-        config=load(folder / CONFIG_FILE),
+        config=_read(folder / CONFIG_FILE, load),
         weights=weights,
         ema_weights=ema_weights,
-        training_state=training_state,
+        training_state=_read(folder / TRAINING_STATE_FILE, _load_training_state),
         python_rng=python_rng,
     )
+
+
+def install_checkpoint(source: Path, folder: Path) -> Path:
+    """Make the whole checkpoint `source` (a copy beside `folder` or a download) the checkpoint `folder`, durably;
+    whatever `folder` held is dropped. `source` is moved, not copied. Returns `folder`."""
+    folder, staging = Path(folder), staging_folder(Path(folder))
+    if Path(source) != staging:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.move(source, staging)
+    for path in staging.iterdir():
+        fsync_file(path)  # a download was never fsynced
+    fsync_folder(staging)
+    _replace_folder(staging, folder)
+    return folder
+
+
+def staging_folder(folder: Path) -> Path:
+    """Where a checkpoint is written before it is swapped into place: `<folder>.writing`."""
+    return folder.with_name(folder.name + ".writing")
+
+
+def retired_folder(folder: Path) -> Path:
+    """Where the replaced copy waits during the swap: `<folder>.old`."""
+    return folder.with_name(folder.name + ".old")
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a file's data to the disk (a rename is durable only once what it names is)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_folder(path: Path) -> None:
+    """Flush a folder's entries (the names created or renamed in it) to the disk."""
+    fsync_file(path)  # POSIX: a directory opened read-only can be fsynced like a file
 
 
 def restore_rng(checkpoint: Checkpoint, rank: int = 0, processes: int = 1) -> None:
@@ -166,15 +247,71 @@ def _python_rng_state() -> list[Any]:
     ]
 
 
-def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+def _files(
+    state: TrainingState,
+    config: Config,
+    weights: dict[str, dict[str, torch.Tensor]],
+    ema_weights: dict[str, dict[str, torch.Tensor]],
+    training_state: dict[str, Any],
+) -> Iterator[tuple[str, Callable[[Path], object]]]:
+    """(file name, how to write it) for every file but the manifest, in writing order; each is built when its turn
+    comes (one module's weights on the CPU at a time; the RNG states as they are when the files are written)."""
+    for name, tensors in weights.items():
+        yield weights_file(Path(), name).name, partial(_save_tensors, tensors)
+    for name, tensors in ema_weights.items():
+        yield ema_file(Path(), name).name, partial(_save_tensors, tensors)
+    yield CONFIG_FILE, partial(_write_text, dump(config))
+    yield TRAINING_STATE_FILE, partial(torch.save, {**training_state, "torch_rng": _torch_rng_state()})
+    payload = {**asdict(state), "python_rng": _python_rng_state(), MANIFEST_KEY: MANIFEST_FILE}
+    yield STATE_FILE, partial(_write_text, json.dumps(payload, indent=2))
 
 
-def _replace_folder(staging: Path, target: Path) -> None:
-    """Swap `staging` into `target`: the old folder is renamed away first, so a crash leaves one whole copy."""
-    retired = target.with_name(target.name + ".old")
+def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    save_file({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}, path)
+
+
+def _write_text(text: str, path: Path) -> None:
+    path.write_text(text)
+
+
+def _require_state_file(folder: Path) -> None:
+    if not (folder / STATE_FILE).is_file():
+        raise FileNotFoundError(f"{folder} is not a radiodiff checkpoint: {STATE_FILE} is missing")
+
+
+def _read_state(folder: Path, listing: dict[str, Any] | None) -> dict[str, Any]:
+    """state.json's payload; a state that declares a manifest the folder lacks is refused (an incomplete copy)."""
+    payload = _read(folder / STATE_FILE, lambda path: json.loads(path.read_text()))
+    if listing is None and payload.pop(MANIFEST_KEY, None):
+        raise CheckpointCorrupt(f"{folder / MANIFEST_FILE} is missing (its {STATE_FILE} says it was written)")
+    payload.pop(MANIFEST_KEY, None)
+    return payload
+
+
+def _load_training_state(path: Path) -> dict[str, Any]:
+    return torch.load(path, weights_only=True, map_location="cpu")
+
+
+def _read(path: Path, reader: Callable[[Path], T]) -> T:
+    """`reader(path)`, a file that cannot be parsed refused in one line naming it (a checkpoint without a manifest
+    has nothing else to catch a truncated file with)."""
+    if not path.is_file():
+        raise CheckpointCorrupt(f"{path} is missing: the checkpoint is incomplete")
+    try:
+        return reader(path)
+    except Exception as err:  # every parser has its own exceptions (safetensors, pickle, zip, JSON, YAML, schema)
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0].removeprefix(f"{path}: ")
+        raise CheckpointCorrupt(f"{path} is unreadable ({reason[:160]})") from None
+
+
+def _replace_folder(staging: Path, target: Path, between: Callable[[], None] = lambda: None) -> None:
+    """Swap `staging` into `target`: the old folder is renamed away first, so a crash leaves one whole copy
+    (checkpoint_recovery.py puts it back); `between` runs between the two renames (a fault hook)."""
+    retired = retired_folder(target)
     shutil.rmtree(retired, ignore_errors=True)
     if target.exists():
         os.replace(target, retired)
+    between()
     os.replace(staging, target)
+    fsync_folder(target.parent)
     shutil.rmtree(retired, ignore_errors=True)

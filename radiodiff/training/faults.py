@@ -5,6 +5,12 @@ RADIODIFF_FAULT_KILL_AT_STEP="40"       SIGKILL the process right after step 40 
                                         that step writes one): a hard crash, for exact-resume tests
 RADIODIFF_FAULT_KILL_RANK="1"           under several processes, only the process of this rank kills itself
                                         (default: every process)
+RADIODIFF_FAULT_KILL_IN_CHECKPOINT="16:2"
+                                        SIGKILL the process in the middle of writing the checkpoint of step 16,
+                                        right after its 2nd file (weights first, manifest.json last); a folder
+                                        prefix picks one checkpoint ("last@16:2": only checkpoints/last);
+                                        "16:rename" kills between the two renames that swap it into place (the
+                                        old copy moved to last.old, last.writing not yet renamed to last)
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ import torch
 NAN_STEPS_VARIABLE = "RADIODIFF_FAULT_NAN_STEPS"
 KILL_STEP_VARIABLE = "RADIODIFF_FAULT_KILL_AT_STEP"
 KILL_RANK_VARIABLE = "RADIODIFF_FAULT_KILL_RANK"
+KILL_IN_CHECKPOINT_VARIABLE = "RADIODIFF_FAULT_KILL_IN_CHECKPOINT"
+RENAME = "rename"
+"""The moment of a checkpoint write between its two renames (the other moments are counts of files written)."""
 
 
 def parse_steps(text: str) -> frozenset[int]:
@@ -63,3 +72,34 @@ class FaultInjector:
     def maybe_kill(self, step: int, rank: int = 0) -> None:
         if step == self.kill_at_step and self.kill_rank in (None, rank):
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+def parse_checkpoint_kill(text: str) -> tuple[str, int, int | str]:
+    """ "last@16:2" -> ("last", 16, 2); "16:rename" -> ("", 16, "rename") ("": any checkpoint folder).
+
+    Raises:
+        ValueError: a malformed value, naming the variable and the expected forms.
+    """
+    folder, _, rest = text.strip().rpartition("@")
+    step, _, moment = rest.partition(":")
+    try:
+        parsed = (folder, int(step), moment if moment == RENAME else int(moment))
+    except ValueError:
+        parsed = (folder, -1, 0)
+    if parsed[1] < 0 or (parsed[2] != RENAME and parsed[2] < 1):
+        raise ValueError(
+            f"{KILL_IN_CHECKPOINT_VARIABLE}={text!r}: expected STEP:N (after the N-th file), STEP:{RENAME} "
+            "or FOLDER@STEP:N, e.g. last@16:2"
+        )
+    return parsed
+
+
+def kill_in_checkpoint(folder: str, step: int, moment: int | str) -> None:
+    """SIGKILL the process at `moment` (files written so far, or RENAME) of writing checkpoint folder `folder` at
+    `step`, when RADIODIFF_FAULT_KILL_IN_CHECKPOINT asks for exactly that; otherwise return at once."""
+    text = os.environ.get(KILL_IN_CHECKPOINT_VARIABLE, "").strip()
+    if not text:
+        return
+    which, at_step, at_moment = parse_checkpoint_kill(text)
+    if (at_step, at_moment) == (step, moment) and which in ("", folder):
+        os.kill(os.getpid(), signal.SIGKILL)
