@@ -21,6 +21,7 @@ from radiodiff.server.auth import PERMISSIONS, admin_from_env, auth_environment,
 from radiodiff.server.database import check_driver, check_reachable, hidden, parse_uri
 
 DB_URI_VARIABLE = "RADIODIFF_SERVER_DB_URI"
+JOBS_VARIABLE = "MLFLOW_SERVER_ENABLE_JOB_EXECUTION"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +72,8 @@ def server_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]
     check_driver(url)
     check_reachable(url, "--backend-store-uri")
     env = {"MLFLOW_BACKEND_STORE_URI": args.backend_store_uri}
+    # MLflow's GenAI job runner (scorers, trace rollups: 8 more processes) serves nothing radiodiff logs.
+    env[JOBS_VARIABLE] = os.environ.get(JOBS_VARIABLE, "false")
     command = [sys.executable, "-m", "mlflow", "server", "--serve-artifacts"]
     command += ["--artifacts-destination", artifacts_destination(args.artifacts_destination)]
     command += ["--host", args.host, "--port", str(args.port), "--workers", str(args.workers)]
