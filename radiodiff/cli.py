@@ -17,7 +17,7 @@ from typing import Any
 
 from radiodiff.config import Config, ConfigError, load, parse_overrides
 from radiodiff.data.png_io import DataError
-from radiodiff.errors import InputError, NotBuiltYet, RunConflict
+from radiodiff.errors import InputError, NotBuiltYet, RunConflict, TrackingUnavailable
 from radiodiff.launch import in_launched_process, launch
 
 
@@ -124,6 +124,9 @@ def _not_built(issue: int, what: str) -> Callable[[Config, argparse.Namespace], 
 
     return run
 
+
+USER_ERRORS = (ConfigError, DataError, InputError, NotBuiltYet, RunConflict, TrackingUnavailable, FileNotFoundError)
+"""Errors that end a command with one line and exit status 2: the message says what to fix."""
 
 PROCESSES = ("processes", {"type": int, "help": "data-parallel processes on this machine (default 1)"})
 
@@ -251,7 +254,29 @@ def _server(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def _sync_arguments(parser: argparse.ArgumentParser) -> None:
+    from radiodiff.config import TrackingConfig
+
+    parser.add_argument("run_id", help="the run whose waiting records to send")
+    default = TrackingConfig().outage_wait_s
+    parser.add_argument("--wait-s", "--wait_s", dest="wait_s", type=float, default=default,
+                        help=f"give up after this many seconds without the server (default {default})")  # fmt: skip
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from radiodiff.tracking.sync import sync_run
+
+    sent = sync_run(args.run_id, args.wait_s)
+    print(f"radiodiff sync: {f'sent {sent} records of' if sent else 'nothing waits for'} run {args.run_id}")
+    return 0
+
+
 TOOLS: dict[str, Tool] = {
+    "sync": Tool(
+        "send the metrics, images and checkpoints a run left on this machine while its tracking server was away",
+        _sync_arguments,
+        _sync,
+    ),
     "server": Tool(
         "the team tracking server: mlflow server on PostgreSQL, proxied artifacts, optional basic auth",
         _server_arguments,
@@ -294,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in TOOLS:
         try:
             return TOOLS[args.command].run(args)
-        except (ConfigError, InputError, FileNotFoundError) as err:
+        except USER_ERRORS as err:
             print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
             return 2
     command = COMMANDS[args.command]
@@ -304,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if processes > 1 and args.command != "main" and not in_launched_process():  # main launches its steps
             return launch(processes, _without_processes(argv))
         command.run(config, args)
-    except (ConfigError, DataError, InputError, NotBuiltYet, RunConflict, FileNotFoundError) as err:
+    except USER_ERRORS as err:
         if os.environ.get("RANK", "0") == "0":  # one line for the whole job, from rank 0
             print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
         if in_launched_process():  # every rank has the same error: the others end once rank 0 has said it

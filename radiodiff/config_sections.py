@@ -112,18 +112,24 @@ class TrackingConfig:
     log_every: int = 10
     """Log training metrics every N optimisation steps."""
     async_logging: bool = True
-    """Log metrics asynchronously (about 1 ms instead of 24 ms per call on sqlite)."""
+    """Deliver metrics, tags, images and checkpoint uploads from a background thread through a journal on local
+    disk (radiodiff/tracking/outbox.py): training never waits for the store and survives its outages; false:
+    every metric call waits until the store holds it."""
     system_metrics: bool = True
     """Record CPU/GPU/memory usage as system/* metrics."""
     heartbeat_s: int = 60
     """Seconds between the heartbeats of a running job (tag `radiodiff.heartbeat`); a RUNNING run whose heartbeat
     is older than twice this is dead (its process is gone)."""
+    outage_wait_s: int = 3600
+    """How long a job that has finished its work waits for an unreachable tracking server to take its last
+    records; then it stops (exit 2) with the records kept on disk for `radiodiff sync RUN_ID` or a resume."""
 
     def __post_init__(self) -> None:
         _require(self.log_every >= 1, "log_every", self.log_every, ">= 1")
         bare = self.experiment == self.experiment.strip()
         _require(bare, "experiment", self.experiment, "a name without surrounding spaces, or empty (MLflow's choice)")
         _require(self.heartbeat_s >= 1, "heartbeat_s", self.heartbeat_s, ">= 1 second")
+        _require(self.outage_wait_s >= 0, "outage_wait_s", self.outage_wait_s, ">= 0 seconds")
 
 
 @dataclass(frozen=True)

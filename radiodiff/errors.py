@@ -16,3 +16,7 @@ class ModelNotFound(FileNotFoundError):
 class InputError(ValueError):
     """Predictor input of the wrong shape, with non-finite values or missing; the message says what is wrong
     (a 400 answer when served)."""
+
+
+class TrackingUnavailable(RuntimeError):
+    """The tracking server stayed unreachable longer than a job may wait; its records are kept on local disk."""

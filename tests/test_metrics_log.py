@@ -37,7 +37,7 @@ class RecordingTracker:
     def set_tags(self, tags: dict[str, object]) -> None:
         self.tags.update(tags)
 
-    def log_artifacts(self, folder: Path, artifact_path: str) -> None:
+    def upload_later(self, folder: Path, artifact_path: str) -> None:
         pass
 
     def logged_steps(self, keys: list[str]) -> dict[str, set[int]]:

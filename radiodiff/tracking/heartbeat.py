@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from mlflow.entities import RunTag
 from mlflow.tracking import MlflowClient
 
+from radiodiff.errors import TrackingUnavailable
+
 HEARTBEAT_TAG = "radiodiff.heartbeat"
 INTERVAL_TAG = "radiodiff.heartbeat_interval_s"
 STEP_TAG = "radiodiff.step"
@@ -59,12 +61,13 @@ class Heartbeat:
         self.beat()
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the thread and beat a last time (the step reached at the end)."""
+    def stop(self, last_beat: bool = True) -> None:
+        """Stop the thread and beat a last time (the step reached at the end) unless the store is unreachable."""
         self._stop.set()
         self._wake.set()
-        self._thread.join()
-        self.beat()
+        if last_beat:
+            self._thread.join()
+            self.beat()
 
     def beat(self) -> None:
         tags = [RunTag(HEARTBEAT_TAG, f"{time.time():.0f}")]
@@ -72,8 +75,8 @@ class Heartbeat:
             tags.append(RunTag(STEP_TAG, str(self.step)))
         try:
             self._client.log_batch(self.run_id, tags=tags, synchronous=True)
-        except Exception as err:  # a store hiccup must not kill a training run; the next beat retries
-            logger.warning("heartbeat of run %s not written: %s", self.run_id, err)
+        except Exception as err:  # a store outage must not kill a training run; the next beat retries
+            logger.info("heartbeat of run %s not written: %s", self.run_id, err)  # the outbox announces outages
 
     def _loop(self) -> None:
         while True:
@@ -92,11 +95,15 @@ def keep_alive(run_id: str, interval_s: float) -> Iterator[Heartbeat]:
         return
     heart = _beating[run_id] = Heartbeat(run_id, interval_s)
     heart.start()
+    last_beat = True
     try:
         yield heart
+    except TrackingUnavailable:
+        last_beat = False  # the server is gone: a last beat would wait on it for minutes
+        raise
     finally:
         del _beating[run_id]
-        heart.stop()
+        heart.stop(last_beat)
 
 
 def is_dead(status: str, tags: Mapping[str, str], start_time_ms: int, now_s: float) -> bool:

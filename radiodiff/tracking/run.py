@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 import warnings
@@ -25,24 +26,45 @@ from mlflow.data.meta_dataset import MetaDataset
 from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
+from PIL import Image
 
 from radiodiff.config import Config, dump
+from radiodiff.errors import TrackingUnavailable
+from radiodiff.paths import run_dir
+from radiodiff.tracking.delivery import IMAGE_FILE, mlflow_delivery
 from radiodiff.tracking.experiment import check_run_experiment, choose_experiment, experiment_id_for
 from radiodiff.tracking.heartbeat import STEP_TAG, Heartbeat, heartbeat_age_s, is_dead, keep_alive
 from radiodiff.tracking.history import RunNotFound
+from radiodiff.tracking.outbox import Outbox
+from radiodiff.tracking.run_state import leave_run_open
 
 PARAM_VALUE_LIMIT = 6000  # MLflow's limit on a param value's length
+OUTBOX_DIR = "outbox"
+FAILED_RUN_WAIT_S = 30.0
 
 
 class RunTracker:
-    """The MLflow run of one job. Metric calls are asynchronous unless `synchronous=True`."""
+    """The MLflow run of one job.
 
-    def __init__(self, run_id: str, synchronous: bool = False, heartbeat: Heartbeat | None = None) -> None:
+    Metrics, tags set while it runs, sample images and checkpoint uploads go through the run's `Outbox` (a
+    journal on local disk delivered by a background thread), so the job never waits for the tracking server and
+    outlives its outages; params, datasets, tables and models are written at once (at the start and the end).
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        synchronous: bool = False,
+        heartbeat: Heartbeat | None = None,
+        outbox: Outbox | None = None,
+        outage_wait_s: float = 3600,
+    ) -> None:
         self.run_id = run_id
         self.synchronous = synchronous
         self.client = MlflowClient()
         self.heartbeat = heartbeat
-        self._pending: list = []  # RunOperations of asynchronous calls not yet waited for
+        self.outbox = outbox or open_outbox(run_id)
+        self.outage_wait_s = outage_wait_s
 
     def log_config(self, config: Config) -> None:
         """The resolved config as params `cfg.<section>.<key>` and as the artifact `config/resolved.yaml`."""
@@ -58,17 +80,31 @@ class RunTracker:
             mlflow.log_params(fresh, synchronous=True)
 
     def set_tags(self, tags: dict[str, Any]) -> None:
-        mlflow.set_tags({k: str(v) for k, v in tags.items()})
+        self.outbox.put("tags", {"tags": {k: str(v) for k, v in tags.items()}})
 
     def log_metrics(self, metrics: dict[str, float], step: int) -> None:
-        values = {k: float(v) for k, v in metrics.items()}
         if self.heartbeat is not None:
             self.heartbeat.reached(step)
-        self._remember(mlflow.log_metrics(values, step=step, synchronous=self.synchronous))
+        timestamp = int(time.time() * 1000)
+        rows = [[key, float(value), timestamp, step] for key, value in metrics.items()]
+        self.outbox.put("metrics", {"metrics": rows})
+        if self.synchronous:
+            self.flush()
 
     def log_image(self, key: str, image: np.ndarray, step: int) -> None:
         """An (H, W, 3) uint8 image under an image key with a step slider in the UI."""
-        self._remember(mlflow.log_image(image, key=key, step=step, synchronous=self.synchronous))
+        staging = self.outbox.staging_folder()
+        Image.fromarray(np.asarray(image, dtype=np.uint8)).save(staging / IMAGE_FILE)
+        payload = {"key": key, "step": step, "timestamp": int(time.time() * 1000)}
+        self.outbox.put("image", payload, files=staging)
+
+    def upload_later(self, folder: str | Path, artifact_path: str) -> None:
+        """Upload a folder's files as `artifact_path` in the background, as they are now (hard links: the folder
+        may be replaced at once); a newer upload to the same path that is still waiting supersedes this one."""
+        staging = self.outbox.staging_folder()
+        _link_tree(Path(folder), staging)
+        self.outbox.put("artifacts", {"artifact_path": artifact_path}, files=staging, replaces=artifact_path)
+        self.outbox.persist()  # every record up to this checkpoint survives whatever happens next
 
     def log_figure_png(self, image: np.ndarray, artifact_file: str) -> None:
         """An (H, W, 3) uint8 image as a PNG artifact file."""
@@ -87,9 +123,6 @@ class RunTracker:
     def set_description(self, markdown: str) -> None:
         """The run's description (shown on the run page)."""
         mlflow.set_tag("mlflow.note.content", markdown)
-
-    def log_artifacts(self, folder: str | Path, artifact_path: str) -> None:
-        mlflow.log_artifacts(str(folder), artifact_path)
 
     def logged_steps(self, keys: list[str]) -> dict[str, set[int]]:
         """The steps already stored per metric key (a resumed run skips them)."""
@@ -112,18 +145,33 @@ class RunTracker:
         mlflow.log_input(MetaDataset(source, name=name, digest=digest[:36]), context=context)
 
     def flush(self) -> None:
-        """Wait until every asynchronous metric and image logged so far has reached the store.
+        """Wait until every record so far is in the store; raises TrackingUnavailable (one line) when the server
+        stays unreachable for `outage_wait_s`."""
+        if not self.outbox.wait(self.outage_wait_s):
+            raise TrackingUnavailable(
+                f"the tracking server {mlflow.get_tracking_uri()} did not answer for {self.outage_wait_s:.0f} s: "
+                f"{self.outbox.waiting} records of run {self.run_id} wait in {self.outbox.folder}; when it is "
+                f"back, `radiodiff sync {self.run_id}` sends them (a resume with --run-id does too)"
+            )
 
-        Waiting on the operations themselves takes milliseconds; `mlflow.flush_async_logging()` restarts the
-        logging thread and can idle up to a second per call.
-        """
-        for operation in self._pending:
-            operation.wait()
-        self._pending.clear()
 
-    def _remember(self, operation: object) -> None:
-        if operation is not None:
-            self._pending.append(operation)
+def open_outbox(run_id: str) -> Outbox:
+    """The outbox of run `run_id` in this machine's working folder for it (records an earlier process left
+    there are delivered first)."""
+    return Outbox(run_dir(run_id) / OUTBOX_DIR, mlflow_delivery(run_id))
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link (copy where links are impossible) every file of `source` into `target`, keeping sub-folders."""
+    for path in source.rglob("*"):
+        if path.is_dir():
+            continue
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, destination)
+        except OSError:
+            shutil.copy2(path, destination)
 
 
 def download_checkpoint(run_id: str, which: str, dst: Path) -> Path | None:
@@ -263,11 +311,29 @@ def start_run(
         nested=nested,
         log_system_metrics=config.tracking.system_metrics,
     )
-    with run, keep_alive(run.info.run_id, config.tracking.heartbeat_s) as heart:
-        tracker = RunTracker(run.info.run_id, synchronous=not config.tracking.async_logging, heartbeat=heart)
-        tracker.set_tags({"radiodiff.entry_point": entry_point, **_git_tags()})
-        tracker.log_config(config)
-        yield tracker  # ending the run drains the asynchronous queue
+    outbox = open_outbox(run.info.run_id)
+    if outbox.waiting:
+        print(f"radiodiff: sending {outbox.waiting} records an earlier process of run {run.info.run_id} left")
+    synchronous = not config.tracking.async_logging
+    try:
+        with keep_alive(run.info.run_id, config.tracking.heartbeat_s) as heart:
+            tracker = RunTracker(run.info.run_id, synchronous, heart, outbox, config.tracking.outage_wait_s)
+            tracker.set_tags({"radiodiff.entry_point": entry_point, **_git_tags()})
+            tracker.log_config(config)
+            tracker.flush()  # what an earlier attempt logged is in the store before the job reads the run back
+            yield tracker
+            tracker.flush()
+    except TrackingUnavailable:
+        outbox.close()
+        leave_run_open()  # ending it would wait on the same server; its heartbeat stops, so it shows DEAD
+        raise
+    except BaseException as err:
+        outbox.wait(FAILED_RUN_WAIT_S)  # a failing job's last records, as far as the store takes them quickly
+        outbox.close()
+        mlflow.end_run("KILLED" if isinstance(err, KeyboardInterrupt) else "FAILED")
+        raise
+    outbox.close()
+    mlflow.end_run()
 
 
 def _param_text(value: Any) -> str:

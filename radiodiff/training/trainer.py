@@ -260,14 +260,16 @@ class Trainer:
 
     # ----- checkpoints --------------------------------------------------------------------------------
     def _save(self, which: str) -> None:
-        """Write a checkpoint (one writer per machine; rank 0 also logs it to the run), then wait for it.
+        """Write a checkpoint (one writer per machine; rank 0 also queues its upload to the run), then wait for it.
+
+        It never waits for the tracking server: the metrics up to this step are in the run's outbox journal on
+        local disk (a resume delivers what a crashed process left there), and the upload happens in the background.
 
         Every process's torch RNG state goes in (dropout draws from it), so a resume with the same number of
         processes continues exactly; the weights, EMA and optimiser states are the same on every process.
         """
         rng = gather_object([torch.get_rng_state()])  # every process takes part
         if self.accelerator.is_local_main_process:
-            self.log.flush()  # every metric up to this step is in the store before the checkpoint exists
             self.state.nan_guard = self.guard.state_dict()
             self.state.ema_updates = self.ema.updates if self.ema else 0
             self.state.extra[PROCESSES_KEY] = self.accelerator.num_processes
