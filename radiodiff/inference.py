@@ -31,6 +31,7 @@ from radiodiff.errors import InputError, ModelNotFound
 from radiodiff.models.padding import run_padded
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.models.weight_files import inference_weights, weights_file
+from radiodiff.prediction_request import SEED_RANGE, STEPS_RANGE
 from radiodiff.predictor import RadioMapPredictor
 from radiodiff.serving_requirements import serving_requirements
 
@@ -39,12 +40,44 @@ MODEL_REGISTERED_NAME = "radiodiff"
 SAMPLER_PARAMS = ParamSchema([ParamSpec("steps", "integer", 0), ParamSpec("seed", "integer", 0)])
 
 
-def map_signature(data: DataConfig) -> ModelSignature:
-    """The served model's inputs: the scene inputs of its setting (`CONDITION_INPUTS`), float32 (B, H, W) each."""
-    inputs = [TensorSpec(np.dtype(np.float32), (-1, -1, -1), name) for name in CONDITION_INPUTS[data.setting]]
-    return ModelSignature(
-        inputs=Schema(inputs), outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]), params=SAMPLER_PARAMS
-    )
+class RequestError(MlflowException):
+    """A bad prediction request: INVALID_PARAMETER_VALUE (a 400 answer when served), with the one-line message
+    it was raised with.
+
+    MLflow's scoring server (`invocations` in mlflow/pyfunc/scoring_server) rewrites the message of any
+    MlflowException out of `predict` to "Failed to predict data '<the parsed request>'. Error: ...", which would
+    repeat the request's arrays in the answer; the message of this error is fixed once raised.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        if not hasattr(self, "_message"):  # set once, by MlflowException.__init__
+            self._message = value
+
+
+def map_signature() -> ModelSignature:
+    """The served model's signature: its sampler params and its (B, H, W) float32 output.
+
+    The inputs are not declared: MLflow would check them before `predict` and refuse a missing input or a wrong
+    shape with a message that repeats the whole request. `RadioDiffModel.predict` checks them instead (with
+    `radiodiff.prediction_request`), and the MLmodel's metadata lists them (`map_metadata`).
+    """
+    return ModelSignature(outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]), params=SAMPLER_PARAMS)
+
+
+def map_metadata(data: DataConfig) -> dict[str, dict[str, str]]:
+    """The MLmodel metadata that says what the served model of `data.setting` takes (its inputs and params)."""
+    (steps_low, steps_high), (seed_low, seed_high) = STEPS_RANGE, SEED_RANGE
+    inputs = {name: "(B, H, W) numbers, one shape for every input" for name in CONDITION_INPUTS[data.setting]}
+    params = {"steps": f"0 (the model's default) or {steps_low}..{steps_high}", "seed": f"{seed_low}..{seed_high}"}
+    return {"radiodiff_inputs": inputs, "radiodiff_params": params}
 
 
 def export_package(checkpoint_dir: Path, modules: list[str], out_dir: Path) -> Path:
@@ -78,7 +111,7 @@ class VAEModel(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input, params=None):
         maps = np.asarray(model_input["radio_map"], dtype=np.float32)
         if maps.ndim != 3:
-            raise ValueError(f"radio_map must be (B, H, W) in [0, 1]; got shape {maps.shape}")
+            raise RequestError(f"input 'radio_map' has shape {maps.shape}; expected (B, H, W) in [0, 1]")
         x = torch.from_numpy(normalize(255.0 * maps))[:, None]  # [0, 1] grey scale -> [-1, 1]
         with torch.no_grad():  # any (H, W): padded to the VAE's multiple and cropped back
             reconstruction = run_padded(lambda m: self.vae(m, sample_posterior=False)[0], x, self.vae.downsample_factor)
@@ -108,12 +141,13 @@ class RadioDiffModel(mlflow.pyfunc.PythonModel):
     """pyfunc wrapper of RadioMapPredictor.
 
     Inputs: `buildings` and `tx` (and `cars` for a model of the dynamic setting), float32 (B, H, W).
-    Params: `steps` (0: the model's default) and `seed`.
-    Output: (B, H, W) float32 path gain on the RadioMapSeer grey scale [0, 1]. Bad input is a 400 error.
+    Params: `steps` (0: the model's default) and `seed`, within `radiodiff.prediction_request`'s ranges.
+    Output: (B, H, W) float32 path gain on the RadioMapSeer grey scale [0, 1]. A bad request raises RequestError
+    (a 400 answer when served) whose message is one line naming the input or param.
     """
 
-    # Requests are checked against the explicit tensor signature each model is logged with, not against type
-    # hints of `predict` (MLflow would otherwise warn on every load that the hints are missing).
+    # `predict` checks requests itself (`radiodiff.prediction_request`), not against type hints (MLflow would
+    # otherwise warn on every load that the hints are missing).
     _skip_type_hint_validation = True
 
     def load_context(self, context: Any) -> None:
@@ -122,13 +156,10 @@ class RadioDiffModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input, params=None):
         params = params or {}
-        scene = {name: model_input.get(name) for name in CONDITION_INPUTS[self.predictor.config.data.setting]}
         try:
-            return self.predictor.predict(
-                steps=int(params.get("steps") or 0) or None, seed=int(params.get("seed") or 0), **scene
-            )
+            return self.predictor.predict_inputs(model_input, params.get("steps"), params.get("seed"))
         except InputError as err:
-            raise MlflowException(str(err), INVALID_PARAMETER_VALUE) from None
+            raise RequestError(str(err)) from None
 
 
 def export_radiodiff_package(ldm_checkpoint: Path, vae_package: Path, out_dir: Path) -> Path:
@@ -147,8 +178,8 @@ def log_radiodiff_model(ldm_checkpoint: Path, vae_uri: str, step: int) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         vae_package = resolve_vae_package(vae_uri, Path(tmp) / "vae")
         package = export_radiodiff_package(ldm_checkpoint, vae_package, Path(tmp) / "package")
-        signature = map_signature(load(package / "config.yaml").data)
-        return _log_package("model", "RadioDiffModel", package, signature, step).model_uri
+        metadata = map_metadata(load(package / "config.yaml").data)
+        return _log_package("model", "RadioDiffModel", package, map_signature(), step, metadata=metadata).model_uri
 
 
 def resolve_model_package(uri: str, dst: str | Path | None = None) -> Path:
@@ -236,7 +267,13 @@ def _find_package(uri: str, weights: str, dst: str | Path | None, kind: str) -> 
 
 
 def _log_package(
-    name: str, class_name: str, package: Path, signature: ModelSignature, step: int, registered_name: str | None = None
+    name: str,
+    class_name: str,
+    package: Path,
+    signature: ModelSignature,
+    step: int,
+    registered_name: str | None = None,
+    metadata: dict | None = None,
 ) -> Any:
     """Log a model package as a models-from-code pyfunc model of the active run (with this package's code)."""
     return mlflow.pyfunc.log_model(
@@ -248,6 +285,7 @@ def _log_package(
         pip_requirements=serving_requirements(),
         registered_model_name=registered_name,
         step=step,
+        metadata=metadata,
     )
 
 

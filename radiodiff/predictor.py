@@ -12,20 +12,21 @@ smaller or odd-sized scene as open ground and covers a larger one with overlappi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from radiodiff.config import Config, DataConfig, load
-from radiodiff.data.condition import CONDITION_INPUTS, condition_image
+from radiodiff.config import Config, load
+from radiodiff.data.condition import condition_image
 from radiodiff.data.transforms import locate_tx
-from radiodiff.errors import InputError
 from radiodiff.generation import sample_maps
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.models.vae import AutoencoderKL
+from radiodiff.prediction_request import sampler_params, scene_arrays
 
 
 class RadioMapPredictor:
@@ -58,19 +59,26 @@ class RadioMapPredictor:
         Args:
             buildings: (B, H, W) building masks, 1 (or 255) inside buildings, 0 outside.
             tx: (B, H, W) transmitter maps: the brightest pixel (or blob) marks the transmitter.
-            steps: sampler steps N (N + 1 network calls); None: the model's configured number.
+            steps: sampler steps N (N + 1 network calls); None or 0: the model's configured number.
             seed: map i is sampled with seed + i.
             cars: (B, H, W) car masks like `buildings`; required by a model of the dynamic setting (DRM).
         Returns:
             (B, H, W) float32 path gain on the grey scale [0, 1] (0 = at or below -147 dB, 1 = -47 dB), on the
             inputs' own grid.
         Raises:
-            InputError: inputs of the wrong shape, with non-finite values, without a transmitter, or a DRM model
-                called without `cars` (the message names the input).
+            InputError: a request outside `radiodiff.prediction_request`'s limits (the message names the input or
+                param): inputs of the wrong shape, with non-finite values, without a transmitter, `cars` missing
+                for a DRM model or given to a static one, `steps` or `seed` out of range.
         """
-        scenes = _check_inputs(self.config.data, buildings=buildings, tx=tx, cars=cars)
-        cond = torch.from_numpy(np.stack([self._condition(*scene) for scene in scenes]))
-        maps = self.predict_conditions(cond, [seed + i for i in range(len(scenes))], steps)
+        return self.predict_inputs({"buildings": buildings, "tx": tx, "cars": cars}, steps, seed)
+
+    def predict_inputs(self, inputs: Mapping[str, object], steps: object = None, seed: object = None) -> np.ndarray:
+        """`predict` for named inputs (`CONDITION_INPUTS` of the model's setting), as a served request holds them."""
+        params = sampler_params(steps, seed)
+        scene = scene_arrays(self.config.data.setting, inputs)
+        scenes = zip(scene["buildings"], scene["tx"], scene.get("cars", [None] * len(scene["tx"])), strict=True)
+        cond = torch.from_numpy(np.stack([self._condition(*parts) for parts in scenes]))
+        maps = self.predict_conditions(cond, [params.seed + i for i in range(len(cond))], params.steps)
         return maps[:, 0].cpu().numpy().astype(np.float32)
 
     def predict_conditions(self, cond: torch.Tensor, seeds: list[int], steps: int | None = None) -> torch.Tensor:
@@ -82,28 +90,6 @@ class RadioMapPredictor:
         position = locate_tx(_to_uint8(tx))
         masks = [None if m is None else _mask(m) for m in (buildings, cars)]
         return condition_image(masks[0], position, self.config.data, masks[1])
-
-
-def _check_inputs(data: DataConfig, **inputs: np.ndarray | None) -> list[tuple[np.ndarray, ...]]:
-    """Validate the scene inputs a model of `data.setting` takes; returns one (buildings, tx, cars) per scene."""
-    names = CONDITION_INPUTS[data.setting]
-    missing = [name for name in names if inputs.get(name) is None]
-    if missing:
-        raise InputError(f"missing input(s) {missing}: a model of the {data.setting} setting takes {list(names)}")
-    arrays = {name: np.asarray(inputs[name], dtype=np.float32) for name in names}
-    shape = arrays["buildings"].shape
-    if len(shape) != 3 or any(a.shape != shape for a in arrays.values()):
-        shapes = ", ".join(f"{name} {a.shape}" for name, a in arrays.items())
-        raise InputError(f"{', '.join(names)} must all be (B, H, W) of one shape; got {shapes}")
-    if min(shape[1:]) < 8:
-        raise InputError(f"maps must be at least 8x8 pixels; got {shape[1:]}")
-    for name, values in arrays.items():
-        if not np.isfinite(values).all():
-            raise InputError(f"{name} contains NaN or infinite values")
-    if (arrays["tx"].reshape(shape[0], -1).max(axis=1) <= 0).any():
-        raise InputError("every tx map needs a positive pixel at the transmitter; one is all zero")
-    cars = arrays.get("cars", [None] * shape[0])
-    return list(zip(arrays["buildings"], arrays["tx"], cars, strict=True))
 
 
 def _mask(values: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""A real `mlflow models serve` process on loopback, and requests to it (tests only)."""
+"""A real `mlflow models serve` process on loopback, requests to it, and concurrent clients (tests, bench)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 START_TIMEOUT_S = 180
@@ -50,17 +53,22 @@ def tiny_champion_store(home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def served_model(model_uri: str, env: dict[str, str], cwd: Path) -> Iterator[int]:
-    """`mlflow models serve -m MODEL_URI --env-manager local` on a free loopback port; yields the port."""
+def served_model(model_uri: str, env: dict[str, str], cwd: Path, workers: int = 1) -> Iterator[int]:
+    """`mlflow models serve -m MODEL_URI --env-manager local --workers N` on a free loopback port; yields the port.
+
+    The server's output goes to `serve-PORT.log` in `cwd` (a pipe nobody reads would block a busy server).
+    """
     port = free_port()
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
-               "-h", "127.0.0.1", "-p", str(port), "--workers", "1"]  # fmt: skip
-    server = subprocess.Popen(
-        command, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+               "-h", "127.0.0.1", "-p", str(port), "--workers", str(workers)]  # fmt: skip
+    log = Path(cwd, f"serve-{port}.log")
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until_up(port, server)
+        wait_until_up(port, server, log)
         yield port
+        if server.poll() is not None:
+            raise AssertionError(f"server died: {log.read_text()[-3000:]}")
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -72,11 +80,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
+def wait_until_up(port: int, server: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise AssertionError(f"server exited: {server.stdout.read().decode()[-3000:]}")
+            raise AssertionError(f"server exited: {log.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as response:
                 if response.status == 200:
@@ -86,10 +94,11 @@ def wait_until_up(port: int, server: subprocess.Popen) -> None:
     raise AssertionError(f"server did not answer /ping within {START_TIMEOUT_S} s")
 
 
-def post(port: int, payload: dict) -> tuple[int, str]:
+def post(port: int, payload: dict | bytes) -> tuple[int, str]:
+    """POST a JSON request (a dict, or raw bytes sent as they are) to /invocations; returns (status, body)."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/invocations",
-        data=json.dumps(payload).encode(),
+        data=payload if isinstance(payload, bytes) else json.dumps(payload).encode(),
         headers={"Content-Type": "application/json"},
     )
     try:
@@ -97,3 +106,64 @@ def post(port: int, payload: dict) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One request of a load run: which request it was, the HTTP status, the body and the latency."""
+
+    index: int
+    kind: str
+    status: int
+    body: str
+    seconds: float
+
+
+def run_clients(port: int, requests: list[tuple[str, dict | bytes]], clients: int) -> list[Answer]:
+    """Send `requests` ((kind, payload) each) from `clients` concurrent threads; returns the answers in order."""
+
+    def send(index: int) -> Answer:
+        kind, payload = requests[index]
+        start = time.perf_counter()
+        status, body = post(port, payload)
+        return Answer(index, kind, status, body, time.perf_counter() - start)
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(send, range(len(requests))))
+
+
+MALFORMED = ("wrong shape", "NaN", "missing input", "not JSON")
+"""The malformed requests of a load run, in turn."""
+
+
+def scene(batch: int = 2, size: int = 32) -> dict[str, np.ndarray]:
+    """The inputs of a good request: `batch` scenes of one building block and a transmitter."""
+    buildings = np.zeros((batch, size, size), np.float32)
+    buildings[:, 4:12, 6:14] = 1.0
+    tx = np.zeros((batch, size, size), np.float32)
+    tx[:, 20, 20] = 1.0
+    return {"buildings": buildings, "tx": tx}
+
+
+def mixed_requests(count: int, inputs: dict[str, np.ndarray], steps: int, seeds: int) -> list[tuple[str, dict | bytes]]:
+    """`count` requests, every fourth malformed (`MALFORMED` in turn), the good ones with seeds 0..`seeds`-1 in turn.
+
+    Returns:
+        (kind, payload) per request: kind "good" (payload["params"]["seed"] is its seed) or a `MALFORMED` name.
+    """
+    good = {name: values.tolist() for name, values in inputs.items()}
+    first = next(iter(inputs))
+    malformed = {
+        "wrong shape": {"inputs": {**good, first: inputs[first][0].tolist()}},
+        "NaN": {"inputs": {**good, first: np.full_like(inputs[first], np.nan).tolist()}},
+        "missing input": {"inputs": {first: good[first]}},
+        "not JSON": b"{'inputs': not json",
+    }
+    requests = []
+    for index in range(count):
+        if index % 4 == 3:
+            kind = MALFORMED[(index // 4) % len(MALFORMED)]
+            requests.append((kind, malformed[kind]))
+        else:
+            requests.append(("good", {"inputs": good, "params": {"steps": steps, "seed": index % seeds}}))
+    return requests
