@@ -46,12 +46,14 @@ def admin_from_env() -> tuple[str, str]:
     return os.environ.get(ADMIN_USERNAME) or DEFAULT_ADMIN, password
 
 
-def auth_environment(database_uri: str, default_permission: str, state_dir: Path) -> dict[str, str]:
+def auth_environment(database_uri: str, default_permission: str, cache_s: int, state_dir: Path) -> dict[str, str]:
     """Check the auth database, write the ini MLflow reads and return the variables the server needs.
 
     Args:
         database_uri: SQLAlchemy URI of the database that holds users and permissions.
         default_permission: what every user may do on resources nobody granted them (READ, EDIT, ...).
+        cache_s: seconds a worker trusts a verified (user, password) pair; 0 hashes the password on every request
+            (PBKDF2: about 0.7 s per request on 2 busy CPU cores, so a training job's logging crawls).
         state_dir: folder for the ini file (created; outside the repository).
 
     Returns:
@@ -75,6 +77,7 @@ def auth_environment(database_uri: str, default_permission: str, state_dir: Path
         f"default_permission = {default_permission}\n"
         f"database_uri = {url.render_as_string(hide_password=False)}\n"
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+        f"auth_cache_ttl_seconds = {cache_s}\n"
     )
     env[CONFIG_PATH] = str(_write_private(state_dir, ini))
     if not os.environ.get(SECRET_KEY):  # CSRF tokens of the UI; set it to keep sessions across restarts

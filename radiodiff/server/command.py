@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="READ",
         help="what users may do where nobody granted them anything (default READ)",
     )
+    parser.add_argument(
+        "--auth-cache-s",
+        type=int,
+        default=60,
+        help="seconds a worker trusts a checked password (default 60; 0: hash it on every request, slow)",
+    )
     parser.add_argument("--state-dir", default="", help="folder for the generated auth ini (default ~/.local/state)")
 
 
@@ -68,6 +74,8 @@ def server_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]
         )
     if args.auth:
         admin_from_env()  # before any connection: the cheapest mistake first
+        if args.auth_cache_s < 0:
+            raise ConfigError(f"--auth-cache-s {args.auth_cache_s}: expected 0 (no cache) or more seconds")
     url = parse_uri(args.backend_store_uri, "--backend-store-uri")
     check_driver(url)
     check_reachable(url, "--backend-store-uri")
@@ -83,7 +91,9 @@ def server_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]
         command += ["--cors-allowed-origins", args.cors_allowed_origins]
     if args.auth:
         state_dir = Path(args.state_dir).expanduser() if args.state_dir else default_state_dir()
-        env |= auth_environment(args.auth_db_uri or args.backend_store_uri, args.default_permission, state_dir)
+        env |= auth_environment(
+            args.auth_db_uri or args.backend_store_uri, args.default_permission, args.auth_cache_s, state_dir
+        )
         command += ["--app-name", "basic-auth"]
     return command, env
 
