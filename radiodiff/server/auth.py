@@ -71,7 +71,7 @@ def auth_environment(database_uri: str, default_permission: str, cache_s: int, s
         if url.get_backend_name() != "postgresql":
             raise ConfigError(f"--auth-db-uri {hidden(url)}: a password would be written to a file; use PostgreSQL")
         env["PGPASSWORD"] = str(url.password)
-        url = url.set(password=None)
+        url = url._replace(password=None)  # (URL.set(password=None) keeps it)
     ini = (
         "[mlflow]\n"
         f"default_permission = {default_permission}\n"
