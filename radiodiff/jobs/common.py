@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,9 @@ from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.paths import run_dir
 from radiodiff.tracking import download_checkpoint
-from radiodiff.training.checkpoint import STATE_FILE
+from radiodiff.training.checkpoint import install_checkpoint, load_state, verify_checkpoint
+from radiodiff.training.checkpoint_manifest import CheckpointCorrupt
+from radiodiff.training.checkpoint_recovery import recover_checkpoint
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,46 @@ def whole_training_maps(data: TrainingData) -> Dataset:
 
 
 def find_checkpoint(run_id: str) -> Path | None:
-    """The last checkpoint of a run: the local copy when complete, else the run's artifact; None if none."""
-    local = run_dir(run_id) / "checkpoints" / "last"
-    if (local / STATE_FILE).is_file():
-        return local
-    return download_checkpoint(run_id, "last", run_dir(run_id) / "downloaded")
+    """The last whole checkpoint of a run, in place as <run_dir>/checkpoints/last; None when the run has none.
+
+    The local copy comes first, a save interrupted by a crash completed or rolled back (`recover_checkpoint`; the
+    same for `checkpoints/best`). When the local copy is damaged, the run's artifact copy `checkpoints/last`
+    replaces it if that one verifies, with one warning line naming the damaged file. One process per machine.
+
+    Raises:
+        CheckpointCorrupt: no whole copy anywhere (the message names the damaged file).
+    """
+    checkpoints = run_dir(run_id) / "checkpoints"
+    recover_checkpoint(checkpoints / "best")  # exported at the end: a swap the crash interrupted is finished too
+    found, damage = recover_checkpoint(checkpoints / "last")
+    if found is not None:
+        if damage is not None:
+            _warn(f"{damage}; resuming from another whole local copy (step {load_state(found).step})")
+        return found
+    return _artifact_copy(run_id, checkpoints / "last", damage)
+
+
+def _artifact_copy(run_id: str, local: Path, damage: CheckpointCorrupt | None) -> Path | None:
+    """The run's artifact `checkpoints/last`, verified and installed as `local`; None when the run logged none."""
+    downloads = run_dir(run_id) / "downloaded"
+    shutil.rmtree(downloads, ignore_errors=True)  # no stale file from an earlier download
+    copy = download_checkpoint(run_id, "last", downloads)
+    if copy is None:
+        if damage is not None:
+            raise CheckpointCorrupt(f"{damage}; run {run_id} has no artifact copy checkpoints/last to fall back to")
+        return None
+    try:
+        step = verify_checkpoint(copy).step
+    except FileNotFoundError as err:
+        before = f"{damage}, and" if damage is not None else "no local copy, and"
+        raise CheckpointCorrupt(f"run {run_id} has no whole checkpoint: {before} its artifact copy: {err}") from None
+    if damage is not None:
+        _warn(f"{damage}; resuming from the run's artifact copy checkpoints/last (step {step})")
+    return install_checkpoint(copy, local)
+
+
+def _warn(message: str) -> None:
+    print(f"radiodiff: warning: {message}", file=sys.stderr)
 
 
 def report_config_changes(requested: Config, checkpointed: Config) -> Config:
