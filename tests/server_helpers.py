@@ -81,6 +81,12 @@ class PostgresCluster:
             connection.close()
         return self.uri(name)
 
+    def client(self, tool: str, *args: str) -> None:
+        """A PostgreSQL client tool (pg_dump, pg_restore, ...) as the postgres role over loopback TCP."""
+        command = [str(self.bin_dir / tool), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", *args]
+        done = subprocess.run(command, capture_output=True, text=True)
+        assert done.returncode == 0, f"{tool}: {done.stderr}"
+
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete the cluster's folder."""
         try:
