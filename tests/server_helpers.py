@@ -40,39 +40,47 @@ def postgres_bin_dir() -> Path | None:
 
 
 class PostgresCluster:
-    """A throw-away PostgreSQL cluster: trust authentication, user postgres, loopback TCP and a socket in its folder.
+    """A throw-away PostgreSQL cluster: user postgres, loopback TCP and a socket in its folder; trust authentication,
+    or with `password` a password (scram-sha-256) over TCP.
 
     Run as root, initdb and the server run as the unprivileged `postgres` user (initdb refuses root), which owns
     the folder; otherwise they run as the current user.
     """
 
-    def __init__(self, bin_dir: Path, folder: Path, port: int) -> None:
-        self.bin_dir, self.folder, self.port = bin_dir, folder, port
+    def __init__(self, bin_dir: Path, folder: Path, port: int, password: str | None = None) -> None:
+        self.bin_dir, self.folder, self.port, self.password = bin_dir, folder, port, password
         self.data = folder / "data"
 
     @classmethod
-    def start(cls, bin_dir: Path | None = None) -> PostgresCluster:
+    def start(cls, bin_dir: Path | None = None, password: str | None = None) -> PostgresCluster:
         bin_dir = bin_dir or postgres_bin_dir()
         if bin_dir is None:
             raise FileNotFoundError("PostgreSQL server binaries not found (apt-get install postgresql)")
         folder = Path(tempfile.mkdtemp(prefix="radiodiff-pg-"))  # under /tmp: reachable by the postgres user
         if os.geteuid() == 0:
             shutil.chown(folder, "postgres")
-        cluster = cls(bin_dir, folder, free_port())
-        cluster._run("initdb", "-D", str(cluster.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        cluster = cls(bin_dir, folder, free_port(), password)
+        authentication = ["--auth=trust"]
+        if password:
+            (folder / "password").write_text(password)
+            authentication = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={folder / 'password'}"]
+        cluster._run("initdb", "-D", str(cluster.data), "-U", "postgres", *authentication, "-E", "UTF8")
         options = f"-k {folder} -h 127.0.0.1 -p {cluster.port}"
         cluster._run("pg_ctl", "-D", str(cluster.data), "-o", options, "-l", str(folder / "server.log"), "-w", "start")
         return cluster
 
     def uri(self, name: str) -> str:
         """The tracking-store URI of database `name`."""
-        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{name}"
+        user = f"postgres:{self.password}" if self.password else "postgres"
+        return f"postgresql+psycopg2://{user}@127.0.0.1:{self.port}/{name}"
 
     def create_database(self, name: str) -> str:
         """CREATE DATABASE name; returns its URI."""
         import psycopg2
 
-        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        connection = psycopg2.connect(
+            host="127.0.0.1", port=self.port, user="postgres", password=self.password, dbname="postgres"
+        )
         try:
             connection.autocommit = True  # CREATE DATABASE cannot run inside a transaction
             with connection.cursor() as cursor:
@@ -84,7 +92,8 @@ class PostgresCluster:
     def client(self, tool: str, *args: str) -> None:
         """A PostgreSQL client tool (pg_dump, pg_restore, ...) as the postgres role over loopback TCP."""
         command = [str(self.bin_dir / tool), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", *args]
-        done = subprocess.run(command, capture_output=True, text=True)
+        env = {**os.environ, **({"PGPASSWORD": self.password} if self.password else {})}
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
         assert done.returncode == 0, f"{tool}: {done.stderr}"
 
     def stop(self) -> None:

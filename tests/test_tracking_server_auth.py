@@ -62,3 +62,18 @@ def test_anonymous_401_ungranted_403_and_training_with_the_users_credentials(
 
 def _create_experiment(server: TrackingServer, name: str, user: tuple[str, str]) -> str:
     return rest(server, "POST", "/api/2.0/mlflow/experiments/create", {"name": name}, user=user)["experiment_id"]
+
+
+@pytest.mark.slow
+def test_a_password_protected_database_serves_auth_without_a_password_in_any_file(tmp_path: Path) -> None:
+    cluster = PostgresCluster.start(password="pg-secret-password")
+    server = TrackingServer(cluster.create_database("mlflow"), tmp_path / "mlartifacts", auth=True, admin=ADMIN)
+    try:
+        server.start()  # the auth tables are reached with the password in PGPASSWORD, not in the ini
+        rest(server, "POST", "/api/2.0/mlflow/users/create", {"username": ALICE[0], "password": ALICE[1]}, user=ADMIN)
+        assert rest(server, "GET", "/api/2.0/mlflow/users/current", user=ALICE)["user"]["username"] == ALICE[0]
+        (ini,) = server.state_dir.glob("*.ini")
+        assert "pg-secret-password" not in ini.read_text() and ADMIN[1] not in ini.read_text()
+    finally:
+        server.close()
+        cluster.stop()

@@ -46,7 +46,7 @@ def test_a_database_that_does_not_answer_is_named_without_its_password(tmp_path:
     line = _server(tmp_path, "--backend-store-uri", f"postgresql+psycopg2://team:s3cret-pw@127.0.0.1:{port}/mlflow")
     assert line.startswith(
         f"radiodiff server: error: --backend-store-uri postgresql+psycopg2://team:***@127.0.0.1:{port}/mlflow: "
-        f"the database at 127.0.0.1:{port} does not answer ("
+        f"cannot connect to the database at 127.0.0.1:{port} (connection to server at "
     )
     assert "s3cret-pw" not in line
 

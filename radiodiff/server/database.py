@@ -88,7 +88,7 @@ def check_reachable(url: URL, what: str) -> None:
     except SQLAlchemyError as err:
         reason = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
         raise ConfigError(
-            f"{what} {hidden(url)}: the database at {address(url)} does not answer ({reason}); "
+            f"{what} {hidden(url)}: cannot connect to the database at {address(url)} ({reason}); "
             "start it, create the database, or fix the URI"
         ) from None
     finally:
