@@ -181,6 +181,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tu
     return {key: history(client, run.info.run_id, key) for key in COMPARED}
 
 
+@pytest.mark.slow  # ~50 s: the fallback itself is tried in seconds by test_a_damaged_local_checkpoint_falls_back...
 def test_a_damaged_local_checkpoint_resumes_from_the_artifact_copy_and_finishes(
     home: Path, uninterrupted: dict[str, list[tuple[int, float]]]
 ) -> None:

@@ -118,8 +118,8 @@ def load_state(folder: Path) -> TrainingState:
     """The training state (state.json) of a checkpoint folder, without its weights (state.json and the manifest
     verified; CheckpointCorrupt names a damaged one)."""
     folder = Path(folder)
-    listing = verify_files(folder, [STATE_FILE]) if (folder / MANIFEST_FILE).is_file() else None
-    payload = _read_state(folder, listing)
+    _require_state_file(folder)
+    payload = _read_state(folder, verify_files(folder, [STATE_FILE]))
     payload.pop("python_rng", None)
     return TrainingState(**payload)
 
