@@ -319,8 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in TOOLS:
         try:
             return TOOLS[args.command].run(args)
-        except USER_ERRORS as err:
-            print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
+        except Exception as err:
+            message = _error_line(err)
+            if message is None:
+                raise
+            print(f"radiodiff {args.command}: error: {message}", file=sys.stderr)
             return 2
     command = COMMANDS[args.command]
     try:
@@ -329,15 +332,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         if processes > 1 and args.command != "main" and not in_launched_process():  # main launches its steps
             return launch(processes, _without_processes(argv))
         command.run(config, args)
-    except USER_ERRORS as err:
+    except Exception as err:
+        message = _error_line(err)
+        if message is None:
+            raise
         if os.environ.get("RANK", "0") == "0":  # one line for the whole job, from rank 0
-            print(f"radiodiff {args.command}: error: {err}", file=sys.stderr)
+            print(f"radiodiff {args.command}: error: {message}", file=sys.stderr)
         if in_launched_process():  # every rank has the same error: the others end once rank 0 has said it
             from radiodiff.distributed import wait_for_all
 
             wait_for_all()
         return 2
     return 0
+
+
+def _error_line(err: Exception) -> str | None:
+    """The one line that ends a command for a user error or an unreachable or refusing tracking server; None for
+    a bug (which keeps its traceback). mlflow is imported only when one of its errors arrived."""
+    if isinstance(err, USER_ERRORS):
+        return str(err)
+    if "mlflow" not in type(err).__module__:
+        return None
+    from radiodiff.tracking.delivery import tracking_failure
+
+    return tracking_failure(err)
 
 
 def _without_processes(argv: list[str]) -> list[str]:

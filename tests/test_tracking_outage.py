@@ -97,3 +97,18 @@ def test_a_server_away_too_long_leaves_the_records_for_sync(tracking_server, tmp
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert client.get_run(run_id).info.status == "FINISHED"
     assert logged_steps(client, run_id, "train/loss") == list(range(2, 25, 2))
+
+
+def test_a_job_started_without_its_server_says_so_in_one_line(tmp_path: Path) -> None:
+    from serving_helpers import free_port
+
+    env = {
+        **CLIENT_ENV,
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+        "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}",
+    }
+    done = run_radiodiff(["train_vae", "--overrides", TINY_VAE], tmp_path, env)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    [line] = error_lines(done.stderr)
+    assert "is not answering: start it, or point MLFLOW_TRACKING_URI at a running one" in line

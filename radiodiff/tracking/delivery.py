@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 import mlflow
 import numpy as np
@@ -18,8 +19,8 @@ IMAGE_FILE = "image.png"
 PROBE_TIMEOUT_S = 3.0
 
 
-def mlflow_delivery(run_id: str) -> Delivery:
-    """The Delivery of records into run `run_id` of the current tracking store."""
+def mlflow_delivery(run_id: str, on_back: Callable[[], None] = lambda: None) -> Delivery:
+    """The Delivery of records into run `run_id` of the current tracking store (`on_back`: after an outage)."""
     client = MlflowClient()
     uri = mlflow.get_tracking_uri()
 
@@ -31,7 +32,7 @@ def mlflow_delivery(run_id: str) -> Delivery:
                 raise PermanentError(str(err).splitlines()[0]) from err
             raise
 
-    return Delivery(send=send, answers=lambda: server_answers(uri), where=uri)
+    return Delivery(send=send, answers=lambda: server_answers(uri), where=uri, on_back=on_back)
 
 
 def server_answers(tracking_uri: str) -> bool:
@@ -45,6 +46,21 @@ def server_answers(tracking_uri: str) -> bool:
         return err.code < 500
     except (OSError, ValueError):
         return False
+
+
+def tracking_failure(err: BaseException) -> str | None:
+    """One line for a tracking-server failure that ends a command (unreachable, credentials refused); None for
+    anything else."""
+    if not isinstance(err, MlflowException):
+        return None
+    uri, status, text = mlflow.get_tracking_uri(), err.get_http_status_code(), str(err)
+    if "failed with exception" in text and status >= 500:
+        return f"the tracking server {uri} is not answering: start it, or point MLFLOW_TRACKING_URI at a running one"
+    if err.error_code == "UNAUTHENTICATED" or "error code 401" in text:
+        return f"the tracking server {uri} refused the credentials: set MLFLOW_TRACKING_USERNAME and _PASSWORD"
+    if err.error_code == "PERMISSION_DENIED" or "error code 403" in text:
+        return f"the tracking server {uri} denied this user the operation: {text.splitlines()[0][:200]}"
+    return None
 
 
 def _send_metrics(client: MlflowClient, run_id: str, record: Record) -> None:

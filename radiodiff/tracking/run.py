@@ -36,7 +36,7 @@ from radiodiff.tracking.experiment import check_run_experiment, choose_experimen
 from radiodiff.tracking.heartbeat import STEP_TAG, Heartbeat, heartbeat_age_s, is_dead, keep_alive
 from radiodiff.tracking.history import RunNotFound
 from radiodiff.tracking.outbox import Outbox
-from radiodiff.tracking.run_state import leave_run_open
+from radiodiff.tracking.run_state import leave_run_open, quiet_system_metrics_outages, restart_system_metrics
 
 PARAM_VALUE_LIMIT = 6000  # MLflow's limit on a param value's length
 OUTBOX_DIR = "outbox"
@@ -157,8 +157,9 @@ class RunTracker:
 
 def open_outbox(run_id: str) -> Outbox:
     """The outbox of run `run_id` in this machine's working folder for it (records an earlier process left
-    there are delivered first)."""
-    return Outbox(run_dir(run_id) / OUTBOX_DIR, mlflow_delivery(run_id))
+    there are delivered first); after an outage it restarts the run's system metrics."""
+    quiet_system_metrics_outages()
+    return Outbox(run_dir(run_id) / OUTBOX_DIR, mlflow_delivery(run_id, lambda: restart_system_metrics(run_id)))
 
 
 def _link_tree(source: Path, target: Path) -> None:
