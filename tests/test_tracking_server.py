@@ -3,9 +3,12 @@ metrics and sample images in the store, checkpoints in the proxied artifacts fol
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
-from server_helpers import TrackingServer, artifact_paths, metric_steps, runs_of
+import pytest
+from server_helpers import TrackingServer, artifact_paths, metric_steps, request, runs_of
 from training_helpers import PROJECT_ROOT, TINY_VAE, run_radiodiff
 
 CHECKPOINT_FILES = ("autoencoder.safetensors", "config.yaml", "state.json", "training_state.pt")
@@ -34,3 +37,11 @@ def test_train_vae_through_the_server(tracking_server: TrackingServer, tmp_path:
         for name in CHECKPOINT_FILES:
             assert f"checkpoints/{which}/{name}" in artifacts
             assert (stored / "checkpoints" / which / name).stat().st_size > 0
+
+
+def test_sigterm_to_the_command_stops_the_whole_server(tracking_server: TrackingServer) -> None:
+    os.kill(tracking_server.process.pid, signal.SIGTERM)  # what systemd or `docker stop` sends: the command only
+    tracking_server.process.wait(timeout=30)
+    with pytest.raises(ProcessLookupError):  # no worker outlived it
+        os.killpg(tracking_server.process.pid, 0)
+    assert request(tracking_server.url, "GET", "/health", timeout=2)[0] == 0

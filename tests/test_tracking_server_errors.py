@@ -4,6 +4,9 @@ auth settings it writes hold no password (real processes, a real PostgreSQL for 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -56,6 +59,29 @@ def test_not_a_database_uri(tmp_path: Path) -> None:
     assert line == (
         "radiodiff server: error: --backend-store-uri './mlruns' is not a SQLAlchemy database URI "
         "(postgresql+psycopg2://...)"
+    )
+
+
+def test_postgresql_without_psycopg2(tmp_path: Path) -> None:
+    script = (  # psycopg2 absent from this process: a None entry in sys.modules makes its import fail
+        "import sys; sys.modules['psycopg2'] = None; from radiodiff.cli import main; "
+        "sys.exit(main(['server', '--backend-store-uri', 'postgresql+psycopg2://team@db-host/mlflow']))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "radiodiff server: error: postgresql+psycopg2:// needs the Python package psycopg2, which is not installed: "
+        "pip install 'radiodiff[server]'"
+    ), done.stderr
+
+
+def test_s3_without_boto3(tmp_path: Path) -> None:
+    if importlib.util.find_spec("boto3") is not None:
+        pytest.skip("boto3 is installed here")
+    uri = f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/mlflow"
+    line = _server(tmp_path, "--backend-store-uri", uri, "--artifacts-destination", "s3://team-bucket/mlflow")
+    assert (
+        line
+        == "radiodiff server: error: --artifacts-destination s3://team-bucket/mlflow: needs boto3: pip install boto3"
     )
 
 

@@ -78,12 +78,12 @@ def server_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]
             raise ConfigError(f"--auth-cache-s {args.auth_cache_s}: expected 0 (no cache) or more seconds")
     url = parse_uri(args.backend_store_uri, "--backend-store-uri")
     check_driver(url)
+    destination = artifacts_destination(args.artifacts_destination)
     check_reachable(url, "--backend-store-uri")
     env = {"MLFLOW_BACKEND_STORE_URI": args.backend_store_uri}
     # MLflow's GenAI job runner (scorers, trace rollups: 8 more processes) serves nothing radiodiff logs.
     env[JOBS_VARIABLE] = os.environ.get(JOBS_VARIABLE, "false")
-    command = [sys.executable, "-m", "mlflow", "server", "--serve-artifacts"]
-    command += ["--artifacts-destination", artifacts_destination(args.artifacts_destination)]
+    command = [sys.executable, "-m", "mlflow", "server", "--serve-artifacts", "--artifacts-destination", destination]
     command += ["--host", args.host, "--port", str(args.port), "--workers", str(args.workers)]
     if args.allowed_hosts:
         command += ["--allowed-hosts", args.allowed_hosts]
