@@ -12,7 +12,7 @@ import numpy as np
 from radiodiff.config import DataConfig
 from radiodiff.data.transforms import normalize, render_tx
 
-__all__ = ["CONDITION_INPUTS", "condition_image", "needs_cars"]
+__all__ = ["CONDITION_INPUTS", "condition_channels", "condition_image", "needs_cars"]
 
 CONDITION_INPUTS = {"static": ("buildings", "tx"), "dynamic": ("buildings", "tx", "cars")}
 """The scene inputs a model of each setting takes (the predictor's and the served model's input names)."""
@@ -21,6 +21,11 @@ CONDITION_INPUTS = {"static": ("buildings", "tx"), "dynamic": ("buildings", "tx"
 def needs_cars(data: DataConfig) -> bool:
     """Whether a model trained with this data config takes a car mask (the dynamic setting)."""
     return data.setting == "dynamic"
+
+
+def condition_channels(data: DataConfig) -> int:
+    """The number of channels `condition_image` returns for this data config (a network's input width)."""
+    return 3
 
 
 def condition_image(
