@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import mlflow
 import pytest
+from registry_helpers import log_constant_model
 
 from evaluation.registry import alias_holder, champion_uri, promote_if_better, register_version
 
 NAME = "radiodiff-test"
-
-
-class ConstantModel(mlflow.pyfunc.PythonModel):
-    """A pyfunc model that predicts its constant for every row: tells the loaded version apart."""
-
-    def __init__(self, value: float) -> None:
-        self.value = value
-
-    def predict(self, context, model_input: list[float], params=None) -> list[float]:  # hinted: MLflow warns otherwise
-        return [self.value] * len(model_input)
-
-
-def log_constant_model(value: float) -> str:
-    """Log a ConstantModel in a run of its own; returns the logged model's URI."""
-    with mlflow.start_run():
-        return mlflow.pyfunc.log_model(name="model", python_model=ConstantModel(value), pip_requirements=[]).model_uri
 
 
 def champion_prediction(name: str = NAME) -> float:
@@ -102,3 +87,18 @@ def test_higher_is_better_for_ssim_and_unknown_metrics_are_refused(mlflow_store:
     assert str(alias_holder(NAME, "best_ssim").version) == "3" and alias_holder(NAME) is None
     with pytest.raises(ValueError, match="test/fid"):
         promote_if_better(NAME, "3", metric="test/fid")
+
+
+def test_versions_contend_once_promoted_and_are_tagged_so(mlflow_store: str) -> None:
+    uri = log_constant_model(1.0)
+    for rmse in (0.3, 0.1, 0.2):  # v2 is only registered: it never asked for the alias
+        register_version(uri, {"test/rmse": rmse}, NAME)
+    assert promote_if_better(NAME, "1")[0]
+    assert promote_if_better(NAME, "3") == (
+        True,
+        "version 3 (test/rmse 0.2) beats champion version 1 (0.3): alias champion moved",
+    )
+    client = mlflow.MlflowClient()
+    tags = {v: client.get_model_version(NAME, v).tags.get("radiodiff.contends.champion") for v in "123"}
+    assert tags == {"1": "test/rmse", "2": None, "3": "test/rmse"}
+    assert str(alias_holder(NAME).version) == "3"
