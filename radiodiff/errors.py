@@ -20,3 +20,12 @@ class InputError(ValueError):
 
 class TrackingUnavailable(RuntimeError):
     """The tracking server stayed unreachable longer than a job may wait; its records are kept on local disk."""
+
+
+class TrainingStopped(Exception):
+    """Raised by a trainer's validation callback to end training early (a sweep's pruner); not an error: the run
+    ends KILLED with the tag `radiodiff.stopped` = `reason`, and the exception reaches the job's caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -16,15 +16,19 @@ from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.tracking import RunTracker
 from radiodiff.training.latents import cache_latents, estimate_scale_factor
 from radiodiff.training.ldm_task import LDMTask
+from radiodiff.training.trainer import ValidationCallback
 
 
-def train_ldm(config: Config, resume: str = "", nested: bool = False) -> str:
+def train_ldm(
+    config: Config, resume: str = "", nested: bool = False, on_validation: ValidationCallback | None = None
+) -> str:
     """Train (or resume) the LDM on the VAE given by `diffusion.vae_uri`; returns the MLflow run id.
 
     A resumed run (`resume`, or `mlflow run --run-id` with no `-P vae`) takes the VAE from its checkpoint's config.
+    `on_validation` is called with (step, scores) after each validation and may stop training (`TrainingStopped`).
     """
     job = TrainingJob("train_ldm", lambda c: c.ldm_train, _build_task, _baselines, _export, check=_check_vae)
-    return run_training(job, config, resume=resume, nested=nested)
+    return run_training(job, config, resume=resume, nested=nested, on_validation=on_validation)
 
 
 def _check_vae(config: Config) -> None:

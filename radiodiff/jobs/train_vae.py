@@ -12,10 +12,17 @@ from radiodiff.inference import log_vae_model
 from radiodiff.jobs.common import TrainingData, validation_maps, whole_training_maps
 from radiodiff.jobs.training_run import TrainingJob, run_training
 from radiodiff.tracking import RunTracker
+from radiodiff.training.trainer import ValidationCallback
 from radiodiff.training.vae_task import VAETask
 
 
-def train_vae(config: Config, resume: str = "", nested: bool = False, register: bool = True) -> str:
+def train_vae(
+    config: Config,
+    resume: str = "",
+    nested: bool = False,
+    register: bool = True,
+    on_validation: ValidationCallback | None = None,
+) -> str:
     """Train (or resume) the VAE; returns the MLflow run id.
 
     Args:
@@ -23,13 +30,14 @@ def train_vae(config: Config, resume: str = "", nested: bool = False, register: 
         resume: a run id to continue; under `mlflow run --run-id ID` it comes from MLFLOW_RUN_ID.
         nested: open the run as a child of the active run (the `main` pipeline).
         register: register the trained autoencoder as `radiodiff-vae`.
+        on_validation: called with (step, scores) after each validation; may stop training (`TrainingStopped`).
     """
 
     def export(config: Config, checkpoint: Path, step: int, tracker: RunTracker) -> None:
         tracker.set_tags({"radiodiff.vae_uri": log_vae_model(checkpoint, step=step, register=register)})
 
     job = TrainingJob("train_vae", lambda c: c.vae_train, _build_task, _baselines, export)
-    return run_training(job, config, resume=resume, nested=nested)
+    return run_training(job, config, resume=resume, nested=nested, on_validation=on_validation)
 
 
 def _build_task(config: Config, data: TrainingData) -> tuple[VAETask, Dataset, Config]:

@@ -27,7 +27,7 @@ from radiodiff.training.checkpoint import CONFIG_FILE, PROCESSES_KEY, TrainingSt
 from radiodiff.training.metrics_log import MetricsLog
 from radiodiff.training.processes import job_processes
 from radiodiff.training.task import TrainingTask
-from radiodiff.training.trainer import Trainer
+from radiodiff.training.trainer import Trainer, ValidationCallback
 
 T = TypeVar("T")
 
@@ -49,7 +49,13 @@ class TrainingJob:
     """Raise ConfigError when the config the job will run with (the checkpoint's, when resuming) lacks something."""
 
 
-def run_training(job: TrainingJob, config: Config, resume: str = "", nested: bool = False) -> str:
+def run_training(
+    job: TrainingJob,
+    config: Config,
+    resume: str = "",
+    nested: bool = False,
+    on_validation: ValidationCallback | None = None,
+) -> str:
     """Train (or resume) in an MLflow run; returns its id. Under N processes (accelerate launch) every process
     calls this; rank 0 alone owns the MLflow run and the others receive its id.
 
@@ -58,7 +64,9 @@ def run_training(job: TrainingJob, config: Config, resume: str = "", nested: boo
         config: the resolved config (a resumed run keeps the config it started with).
         resume: run id to continue; under `mlflow run --run-id ID` it comes from MLFLOW_RUN_ID.
         nested: open a child run of the active run (the `main` pipeline).
+        on_validation: called with (step, scores) after each validation (`Trainer`); a sweep's pruner.
     Raises:
+        TrainingStopped: `on_validation` stopped training; the run ended KILLED (tag `radiodiff.stopped`).
         RunNotFound: `resume` names no run of the tracking store.
         RunConflict: the run to re-enter belongs to another job, has finished, or is still alive elsewhere.
         ConfigError: the config (the checkpoint's, when resuming) lacks what the job needs (`job.check`).
@@ -70,7 +78,7 @@ def run_training(job: TrainingJob, config: Config, resume: str = "", nested: boo
             checkpoint = find_checkpoint(run_id)
     beat = keep_alive(run_id, config.tracking.heartbeat_s) if run_id and state.is_main_process else nullcontext()
     with beat:
-        return _train(job, config, run_id, checkpoint, nested, state)
+        return _train(job, config, run_id, checkpoint, nested, state, on_validation)
 
 
 def _plan(job: TrainingJob, config: Config, resume: str, nested: bool) -> tuple[str, Path | None, Config]:
@@ -87,7 +95,13 @@ def _plan(job: TrainingJob, config: Config, resume: str, nested: bool) -> tuple[
 
 
 def _train(
-    job: TrainingJob, config: Config, run_id: str, checkpoint: Path | None, nested: bool, state: PartialState
+    job: TrainingJob,
+    config: Config,
+    run_id: str,
+    checkpoint: Path | None,
+    nested: bool,
+    state: PartialState,
+    on_validation: ValidationCallback | None,
 ) -> str:
     train = job.train_config(config)
     with state.local_main_process_first():  # one process per machine generates the embedded data set
@@ -103,7 +117,10 @@ def _train(
             tracker.set_tags({STEPS_TAG: train.steps})
         log = MetricsLog(tracker, config.tracking.log_every, global_batch, run_id=run_id)
         folder = run_dir(run_id)
-        trainer = Trainer(task, config, train, (train_set, data.splits["val"]), folder, log, resume_from=checkpoint)
+        datasets = (train_set, data.splits["val"])
+        trainer = Trainer(
+            task, config, train, datasets, folder, log, resume_from=checkpoint, on_validation=on_validation
+        )
         final = trainer.fit()
         if tracker is not None:
             best = folder / "checkpoints" / "best"

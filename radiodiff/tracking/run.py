@@ -29,7 +29,7 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 
 from radiodiff.config import Config, dump
-from radiodiff.errors import TrackingUnavailable
+from radiodiff.errors import TrackingUnavailable, TrainingStopped
 from radiodiff.paths import run_dir
 from radiodiff.tracking.delivery import IMAGE_FILE, mlflow_delivery
 from radiodiff.tracking.experiment import check_run_experiment, choose_experiment, experiment_id_for
@@ -41,6 +41,8 @@ from radiodiff.tracking.run_state import leave_run_open, quiet_system_metrics_ou
 PARAM_VALUE_LIMIT = 6000  # MLflow's limit on a param value's length
 OUTBOX_DIR = "outbox"
 FAILED_RUN_WAIT_S = 30.0
+STOPPED_TAG = "radiodiff.stopped"
+"""Why a run's training was stopped early (it ended KILLED)."""
 
 
 class RunTracker:
@@ -295,7 +297,8 @@ def start_run(
         run_id: re-enter this run (resume); None attaches to MLFLOW_RUN_ID when `mlflow run` set it.
         nested: open the run as a child of the active run (the `main` pipeline).
     Yields:
-        The RunTracker of the open run; the run ends (FINISHED or FAILED) when the block exits.
+        The RunTracker of the open run; the run ends (FINISHED or FAILED) when the block exits, KILLED with the tag
+        `radiodiff.stopped` when training was stopped early (`TrainingStopped`, re-raised for the caller).
     """
     existing = run_id or os.environ.get("MLFLOW_RUN_ID", "")
     experiment_id = None
@@ -327,6 +330,12 @@ def start_run(
     except TrackingUnavailable:
         outbox.close()
         leave_run_open()  # ending it would wait on the same server; its heartbeat stops, so it shows DEAD
+        raise
+    except TrainingStopped as stop:  # stopped on purpose (a sweep's pruner): everything logged so far is kept
+        tracker.set_tags({STOPPED_TAG: stop.reason})
+        outbox.wait(FAILED_RUN_WAIT_S)
+        outbox.close()
+        mlflow.end_run("KILLED")
         raise
     except BaseException as err:
         outbox.wait(FAILED_RUN_WAIT_S)  # a failing job's last records, as far as the store takes them quickly

@@ -3,13 +3,14 @@
 One optimisation step = `grad_accum` micro-batches -> clip -> (NaN check) -> optimiser step -> EMA update.
 After each step: metrics every `log_every`, validation every `val_every`, samples every `sample_every`,
 checkpoint every `checkpoint_every` (always last, so the saved RNG state is the one the next step starts
-from: a resumed run continues exactly).
+from: a resumed run continues exactly). An `on_validation` callback sees every validation's scores and may end
+training early by raising `TrainingStopped` (before that step's checkpoint: the last one stays whole).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ from radiodiff.training.sampler import ResumableSampler
 from radiodiff.training.schedules import lr_factor
 from radiodiff.training.task import TrainingTask
 
+ValidationCallback = Callable[[int, dict[str, float]], None]
+"""(step, {metric name: mean score over the validation maps}); may raise `radiodiff.errors.TrainingStopped`."""
+
 
 def build_accelerator(train: TrainConfig) -> Accelerator:
     """bf16 autocast where the device supports it (CUDA with bf16), fp32 otherwise (`mixed_precision`)."""
@@ -78,8 +82,11 @@ class Trainer:
         work_dir: Path,
         log: MetricsLog,
         resume_from: Path | None = None,
+        on_validation: ValidationCallback | None = None,
     ) -> None:
+        """`on_validation` is called on every process after each validation with the gathered scores."""
         self.task, self.config, self.train, self.log = task, config, train, log
+        self.on_validation = on_validation
         self.work_dir = Path(work_dir)
         self.accelerator = build_accelerator(train)
         resume = load_checkpoint(resume_from) if resume_from else None
@@ -257,6 +264,8 @@ class Trainer:
                     self._save("best")
         if self.accelerator.is_main_process:
             self.log.samples(step, self.task.sample_grid(self.eval_model, self.grid_batch))
+        if metrics and self.on_validation is not None:
+            self.on_validation(step, scores)  # may raise TrainingStopped: every process has the same scores
 
     # ----- checkpoints --------------------------------------------------------------------------------
     def _save(self, which: str) -> None:

@@ -1,0 +1,45 @@
+"""A validation callback that stops training (a sweep's pruner): the run ends KILLED with its reason, its last
+checkpoint stays whole and resumes; real sqlite MLflow store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+from training_helpers import PROJECT_ROOT, TINY_VAE, history, runs_by_start
+
+from radiodiff.config import load
+from radiodiff.errors import TrainingStopped
+from radiodiff.jobs.train_vae import train_vae
+from radiodiff.paths import run_dir
+from radiodiff.training.checkpoint import verify_checkpoint
+
+
+def test_callback_stops_training_and_the_run_resumes(home: Path) -> None:
+    config = load(PROJECT_ROOT / "configs/default.yaml", TINY_VAE)
+    seen: list[tuple[int, dict[str, float]]] = []
+
+    def stop_at_16(step: int, scores: dict[str, float]) -> None:
+        seen.append((step, scores))
+        if step == 16:
+            raise TrainingStopped("stopped by the test at step 16")
+
+    with pytest.raises(TrainingStopped, match="step 16"):
+        train_vae(config, register=False, on_validation=stop_at_16)
+
+    assert [step for step, _ in seen] == [0, 8, 16]
+    assert {"rmse", "ssim", "psnr", "nmse", "mae"} <= set(seen[0][1])
+    client = MlflowClient()
+    (run,) = runs_by_start(client)
+    assert run.info.status == "KILLED"
+    assert run.data.tags["radiodiff.stopped"] == "stopped by the test at step 16"
+    assert [s for s, _ in history(client, run.info.run_id, "val/rmse")] == [0, 8, 16]
+    assert [v for _, v in history(client, run.info.run_id, "val/rmse")][-1] == pytest.approx(seen[-1][1]["rmse"])
+    # the stop came before step 16's checkpoint: the last one is step 8's, whole
+    assert verify_checkpoint(run_dir(run.info.run_id) / "checkpoints" / "last").step == 8
+
+    assert train_vae(config, resume=run.info.run_id, register=False) == run.info.run_id
+    resumed = client.get_run(run.info.run_id)
+    assert resumed.info.status == "FINISHED"
+    assert [s for s, _ in history(client, run.info.run_id, "val/rmse")] == [0, 8, 16, 24]
