@@ -19,6 +19,7 @@ from radiodiff.config_sections import (
     DiffusionConfig,
     GeneratorConfig,
     LDMConfig,
+    RadioUNetConfig,
     TrackingConfig,
     TrainConfig,
     VAEConfig,
@@ -32,6 +33,7 @@ __all__ = [
     "DiffusionConfig",
     "GeneratorConfig",
     "LDMConfig",
+    "RadioUNetConfig",
     "TrackingConfig",
     "TrainConfig",
     "VAEConfig",
@@ -57,6 +59,18 @@ LDM_TRAINING = TrainConfig(
     checkpoint_every=500,
 )
 """`ldm_train` defaults: 1500 steps (~7 min on 2 CPU cores), 64 validation maps."""
+UNET_TRAINING = TrainConfig(
+    steps=1500,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    weight_decay=1e-4,
+    lr_floor=0.05,
+    val_every=250,
+    val_batches=8,
+    sample_every=250,
+    checkpoint_every=500,
+)
+"""`unet_train` defaults (the RadioUNet baseline): 1500 steps (~2.5 min on 2 CPU cores), 64 validation maps."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,8 @@ class Config:
     ldm: LDMConfig = field(default_factory=LDMConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     ldm_train: TrainConfig = LDM_TRAINING
+    radiounet: RadioUNetConfig = field(default_factory=RadioUNetConfig)
+    unet_train: TrainConfig = UNET_TRAINING
 
     def __post_init__(self) -> None:
         if self.generator.size == 0:  # the embedded data set is generated at the training resolution

@@ -310,3 +310,26 @@ class DiffusionConfig:
         _require(0 < self.t_eps < 0.5, "t_eps", self.t_eps, "0 < x < 0.5")
         _require(self.sampling_steps >= 1, "sampling_steps", self.sampling_steps, ">= 1")
         _require(self.scale_factor >= 0, "scale_factor", self.scale_factor, ">= 0 (0: estimate)")
+
+
+@dataclass(frozen=True)
+class RadioUNetConfig:
+    """The RadioUNet baseline (Levie et al. 2021, `radiodiff/models/radiounet.py`): a supervised UNet from the
+    condition image to the radio map. Paper scale: two stages (RadioUNet_C), channels 64, channel_mult
+    [1, 2, 4, 8, 8] (~41 M parameters); the CPU default is one stage of ~1.9 M."""
+
+    stages: int = 1
+    """1: RadioUNet (one UNet); 2: RadioUNet_C (a second UNet refines the first one's map, as in the paper)."""
+    channels: int = 32
+    """Width of the first level (a multiple of 8)."""
+    channel_mult: tuple[int, ...] = (1, 2, 4, 8)
+    """Width multiplier per level; the input is max-pooled 2**(levels - 1) times (maps are padded to that multiple)."""
+    convs_per_level: int = 2
+    """3x3 convolutions (each with GroupNorm and ReLU) per level, in the encoder and in the decoder."""
+
+    def __post_init__(self) -> None:
+        _require(self.stages in (1, 2), "stages", self.stages, "1 (RadioUNet) or 2 (RadioUNet_C)")
+        _require(self.channels >= 8 and self.channels % 8 == 0, "channels", self.channels, "a multiple of 8")
+        mults_ok = len(self.channel_mult) >= 1 and all(m >= 1 for m in self.channel_mult)
+        _require(mults_ok, "channel_mult", list(self.channel_mult), "a non-empty list of integers >= 1")
+        _require(self.convs_per_level >= 1, "convs_per_level", self.convs_per_level, ">= 1")

@@ -1,6 +1,8 @@
 """The radio-map predictor (pure torch): building maps + transmitter maps -> radio maps.
 
-It loads a RadioDiff model package, a folder holding
+`MapPredictor` holds what every model type shares (the request checks and the condition images); the RadioUNet
+baseline's predictor is `radiodiff.radiounet_predictor`. `RadioMapPredictor` loads a RadioDiff model package, a
+folder holding
     config.yaml                 the LDM run's config, whose `vae` section is the first stage's own
     autoencoder.safetensors     the frozen VAE
     denoiser.safetensors        the conditional UNet (EMA weights)
@@ -29,22 +31,17 @@ from radiodiff.models.vae import AutoencoderKL
 from radiodiff.prediction_request import sampler_params, scene_arrays
 
 
-class RadioMapPredictor:
-    """Predicts path-gain maps on the RadioMapSeer grey scale [0, 1] (FACTS §1)."""
+class MapPredictor:
+    """What every map predictor shares: the scene inputs of a request, checked (`radiodiff.prediction_request`) and
+    turned into condition images as the training data is (`condition_image`), then `predict_conditions`.
 
-    def __init__(self, package_dir: str | Path, device: str = "cpu") -> None:
-        package_dir = Path(package_dir)
-        self.config: Config = load(package_dir / "config.yaml")
-        self.device = torch.device(device)
-        vae = AutoencoderKL(self.config.vae)
-        vae.load_state_dict(load_file(package_dir / "autoencoder.safetensors"))
-        self.map_size = tuple(self.config.data.crop_size or self.config.data.image_size)  # the UNet's (tile) size
-        self.denoiser = ConditionalUNet(
-            self.config.ldm, self.config.vae.embed_dim, self.map_size, latent_factor=vae.downsample_factor
-        )
-        self.denoiser.load_state_dict(load_file(package_dir / "denoiser.safetensors"))
-        self.denoiser.to(self.device).eval().requires_grad_(False)
-        self.codec = LatentCodec(vae.to(self.device), self.config.diffusion.scale_factor)
+    Subclasses set `model_type`, `config` (the trained model's) and `device`, and implement `predict_conditions`.
+    """
+
+    model_type: str
+    """"radiodiff" (VAE + latent diffusion) or "radiounet" (the supervised baseline)."""
+    config: Config
+    device: torch.device
 
     def predict(
         self,
@@ -82,14 +79,38 @@ class RadioMapPredictor:
         return maps[:, 0].cpu().numpy().astype(np.float32)
 
     def predict_conditions(self, cond: torch.Tensor, seeds: list[int], steps: int | None = None) -> torch.Tensor:
-        """Radio maps (B, 1, H, W) in [0, 1] for condition images (B, 3, H, W) in [-1, 1] of any size."""
-        return sample_maps(self.denoiser, self.codec, cond.to(self.device), seeds, self.config.diffusion, steps)
+        """Radio maps (B, 1, H, W) in [0, 1] for condition images (B, C, H, W) in [-1, 1] of any size."""
+        raise NotImplementedError
 
     def _condition(self, buildings: np.ndarray, tx: np.ndarray, cars: np.ndarray | None) -> np.ndarray:
-        """(3, H, W) in [-1, 1] on the input's own grid, built as the training data is (`condition_image`)."""
+        """(C, H, W) in [-1, 1] on the input's own grid, built as the training data is (`condition_image`)."""
         position = locate_tx(_to_uint8(tx))
         masks = [None if m is None else _mask(m) for m in (buildings, cars)]
         return condition_image(masks[0], position, self.config.data, masks[1])
+
+
+class RadioMapPredictor(MapPredictor):
+    """Predicts path-gain maps on the RadioMapSeer grey scale [0, 1] (FACTS §1) with RadioDiff."""
+
+    model_type = "radiodiff"
+
+    def __init__(self, package_dir: str | Path, device: str = "cpu") -> None:
+        package_dir = Path(package_dir)
+        self.config = load(package_dir / "config.yaml")
+        self.device = torch.device(device)
+        vae = AutoencoderKL(self.config.vae)
+        vae.load_state_dict(load_file(package_dir / "autoencoder.safetensors"))
+        self.map_size = tuple(self.config.data.crop_size or self.config.data.image_size)  # the UNet's (tile) size
+        self.denoiser = ConditionalUNet(
+            self.config.ldm, self.config.vae.embed_dim, self.map_size, latent_factor=vae.downsample_factor
+        )
+        self.denoiser.load_state_dict(load_file(package_dir / "denoiser.safetensors"))
+        self.denoiser.to(self.device).eval().requires_grad_(False)
+        self.codec = LatentCodec(vae.to(self.device), self.config.diffusion.scale_factor)
+
+    def predict_conditions(self, cond: torch.Tensor, seeds: list[int], steps: int | None = None) -> torch.Tensor:
+        """Radio maps (B, 1, H, W) in [0, 1] for condition images (B, 3, H, W) in [-1, 1] of any size."""
+        return sample_maps(self.denoiser, self.codec, cond.to(self.device), seeds, self.config.diffusion, steps)
 
 
 def _mask(values: np.ndarray) -> np.ndarray:

@@ -17,9 +17,9 @@ from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.summary import model_summary
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.seeding import make_generators, per_sample_noise, per_sample_uniform, sample_seeds, step_seeds
+from radiodiff.training.prediction_grid import prediction_grid
 from radiodiff.training.task import StepOutput, adamw
 from radiodiff.training.vae_task import SAMPLE_ROWS
-from radiodiff.viz import error_rgb, radio_map_rgb
 
 
 class LDMTask:
@@ -81,15 +81,7 @@ class LDMTask:
     def sample_grid(self, model: nn.Module, batch: dict[str, Any]) -> np.ndarray:
         """Rows of buildings | tx | truth | prediction | |error| on the project's fixed colour scales."""
         rows_batch = {k: v[:SAMPLE_ROWS] for k, v in batch.items()}
-        prediction = self.predict(model, rows_batch)[:, 0].cpu().numpy()
-        truth = denormalize(rows_batch["target"])[:, 0].cpu().numpy()
-        cond = denormalize(rows_batch["cond"]).cpu().numpy()
-        rows = []
-        for c, t, p in zip(cond, truth, prediction, strict=True):
-            grey = [np.repeat((255 * c[i])[..., None], 3, axis=2).astype(np.uint8) for i in (0, 1)]
-            maps = [radio_map_rgb(t, scale="unit"), radio_map_rgb(p, scale="unit"), error_rgb(np.abs(p - t))]
-            rows.append(np.concatenate(grey + maps, axis=1))
-        return np.concatenate(rows, axis=0)
+        return prediction_grid(rows_batch, self.predict(model, rows_batch))
 
     def _moments(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and std of the batch's radio maps: cached, or encoded now (random crops)."""
