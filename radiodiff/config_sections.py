@@ -75,6 +75,9 @@ class DataConfig:
     tx_radius: int = 2
     """Radius in pixels of the transmitter marker drawn in the condition (0: one pixel, as RadioMapSeer's at 256
     px; 2: visible at the CPU default's 64 px)."""
+    physics_prior: bool = False
+    """Static setting: the condition's third channel carries the free-space path gain's shape around the
+    transmitter (radiodiff/data/condition.py) instead of a second copy of the buildings; off in the paper configs."""
     crop_size: tuple[int, int] | None = None
     """(H, W) of tx-aware random training crops; null keeps whole maps."""
     crop_tx_margin: int = 4
@@ -100,6 +103,13 @@ class DataConfig:
         _require(0 <= self.tx_radius <= 16, "tx_radius", self.tx_radius, "0 .. 16 pixels")
         _require(self.batch_size >= 1, "batch_size", self.batch_size, ">= 1")
         _require(self.num_workers >= 0, "num_workers", self.num_workers, ">= 0")
+        prior_fits = not self.physics_prior or self.setting == "static"
+        _require(
+            prior_fits,
+            "physics_prior",
+            self.physics_prior,
+            "false in the dynamic setting (its third channel holds the cars)",
+        )
 
 
 @dataclass(frozen=True)
@@ -301,6 +311,9 @@ class DiffusionConfig:
     """Training times are drawn from U(t_eps, 1)."""
     sampling_steps: int = 5
     """Sampler steps N (N + 1 network calls)."""
+    samples_averaged: int = 1
+    """Samples averaged into each predicted map (1: one sample, as the paper). The mean of K samples approaches
+    the posterior mean, the map of least squared error, at K times the sampling cost."""
     scale_factor: float = 0.0
     """Latent scale factor; 0 estimates 1 / std of the training latents (the paper fixes 0.3 for its VAE)."""
     cache_latents: bool = True
@@ -309,6 +322,7 @@ class DiffusionConfig:
     def __post_init__(self) -> None:
         _require(0 < self.t_eps < 0.5, "t_eps", self.t_eps, "0 < x < 0.5")
         _require(self.sampling_steps >= 1, "sampling_steps", self.sampling_steps, ">= 1")
+        _require(1 <= self.samples_averaged <= 64, "samples_averaged", self.samples_averaged, "1 .. 64")
         _require(self.scale_factor >= 0, "scale_factor", self.scale_factor, ">= 0 (0: estimate)")
 
 

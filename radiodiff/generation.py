@@ -49,5 +49,13 @@ def sample_maps(
     f = codec.vae.downsample_factor
     shape = (cond.shape[0], codec.vae.config.embed_dim, padded.shape[-2] // f, padded.shape[-1] // f)
     steps = steps or diffusion.sampling_steps
+    k = diffusion.samples_averaged
+    if k > 1:  # K samples per map, map i's from seeds i*K .. i*K + K-1: it still depends on seeds[i] alone
+        padded = padded.repeat_interleave(k, dim=0)
+        shape = (shape[0] * k, *shape[1:])
+        seeds = [seed * k + j for seed in seeds for j in range(k)]
     result = sample(tiled, padded, shape, list(seeds), steps, diffusion.t_eps, device=cond.device)
-    return crop_to(denormalize(codec.decode(result.x0)).clamp(0, 1), size)
+    maps = denormalize(codec.decode(result.x0)).clamp(0, 1)
+    if k > 1:  # the mean of K posterior samples approaches the posterior mean, the map of least squared error
+        maps = maps.reshape(-1, k, *maps.shape[1:]).mean(dim=1)
+    return crop_to(maps, size)

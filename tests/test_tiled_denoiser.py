@@ -129,3 +129,17 @@ def test_tiles_run_on_the_device_of_the_inputs() -> None:
     with torch.no_grad():
         f1, f2 = TiledDenoiser(model)(x_t, t, cond)
     assert f1.device.type == f2.device.type == "meta" and f1.shape == x_t.shape
+
+
+def test_averaged_samples_are_the_mean_of_the_single_samples_of_their_seeds(unet: ConditionalUNet) -> None:
+    """`diffusion.samples_averaged` = K: map i is the mean of the K one-sample maps of seeds i*K .. i*K + K-1."""
+    torch.manual_seed(0)
+    vae = AutoencoderKL(VAEConfig(channels=8, channel_mult=(1, 2, 4))).eval()
+    codec = LatentCodec(vae, 0.3)
+    cond = torch.rand(2, 3, *TILE_MAP, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    averaged = sample_maps(unet, codec, cond, [3, 4], DiffusionConfig(sampling_steps=2, samples_averaged=3))
+    single = DiffusionConfig(sampling_steps=2)
+    for i, seed in enumerate([3, 4]):
+        draws = [sample_maps(unet, codec, cond[i : i + 1], [seed * 3 + j], single) for j in range(3)]
+        torch.testing.assert_close(averaged[i : i + 1], torch.stack(draws).mean(dim=0), atol=1e-5, rtol=0)
+    assert not torch.allclose(averaged, sample_maps(unet, codec, cond, [3, 4], single))

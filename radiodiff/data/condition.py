@@ -2,7 +2,9 @@
 
 Static setting (SRM): [buildings, tx, buildings]; dynamic setting (DRM): [buildings, tx, cars] (FACTS §1),
 each channel on RadioMapSeer's grey levels (255 inside a building, a car or the transmitter marker), then
-normalised to [-1, 1] as RadioDiff does.
+normalised to [-1, 1] as RadioDiff does. With `data.physics_prior` the static setting's third channel (a second
+copy of the buildings) carries the free-space path gain's shape around the transmitter instead, a physics prior
+as in RadioDiff-k2 and the ICASSP 2025 challenge entries.
 """
 
 from __future__ import annotations
@@ -28,6 +30,20 @@ def condition_channels(data: DataConfig) -> int:
     return 3
 
 
+def free_space_prior(tx_pos: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """float32 (H, W) grey levels in 0..255: the shape of the free-space path gain around the transmitter.
+
+    Free space loses 20 log10(d) dB (Friis), a straight line in log10(d) on the maps' dB grey scale, so the channel
+    is 255 (1 - log10(1 + d) / log10(1 + D)) with d the distance in pixels and D the grid's diagonal: 255 at the
+    transmitter, 0 a diagonal away (never reached). The network learns the slope and offset of the data, as the
+    fitted free-space baseline (evaluation/baselines.py) does.
+    """
+    rows, cols = np.indices(size, dtype=np.float32)
+    distance = np.hypot(rows - tx_pos[0], cols - tx_pos[1])
+    diagonal = float(np.hypot(*size))
+    return (255.0 * (1.0 - np.log10(1.0 + distance) / np.log10(1.0 + diagonal))).astype(np.float32)
+
+
 def condition_image(
     buildings: np.ndarray, tx_pos: tuple[int, int], data: DataConfig, cars: np.ndarray | None = None
 ) -> np.ndarray:
@@ -39,13 +55,15 @@ def condition_image(
         data: the model's data config (its setting and marker radius).
         cars: uint8 (H, W) car mask, required in the dynamic setting, ignored in the static one.
     Returns:
-        float32 (3, H, W): [buildings, tx, buildings] (static) or [buildings, tx, cars] (dynamic).
+        float32 (3, H, W): [buildings, tx, buildings] (static; [buildings, tx, free_space_prior] with
+        `data.physics_prior`) or [buildings, tx, cars] (dynamic).
     Raises:
         ValueError: a dynamic-setting condition without `cars`, or a car mask of another size.
     """
     marker = render_tx(tx_pos, buildings.shape, data.tx_radius)
     if not needs_cars(data):
-        return normalize(np.stack([buildings, marker, buildings]))
+        third = free_space_prior(tx_pos, buildings.shape) if data.physics_prior else buildings
+        return normalize(np.stack([buildings, marker, third]))
     if cars is None:
         raise ValueError("the dynamic setting needs a car mask (input 'cars')")
     if cars.shape != buildings.shape:
