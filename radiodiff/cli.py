@@ -118,6 +118,13 @@ def _main(config: Config, args: argparse.Namespace) -> Any:
     return run_main(config, processes=args.processes or 1)
 
 
+def _sweep(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.jobs.sweep import run_sweep
+    from radiodiff.sweep.settings import SweepSettings
+
+    return run_sweep(config, SweepSettings.from_arguments(vars(args)))
+
+
 def _not_built(issue: int, what: str) -> Callable[[Config, argparse.Namespace], Any]:
     def run(config: Config, args: argparse.Namespace) -> Any:
         raise NotBuiltYet(f"{what} is not built yet (issue #{issue}); nothing was run")
@@ -229,6 +236,24 @@ COMMANDS: dict[str, Command] = {
         run=_runs,
     ),
     "main": Command("the whole pipeline: generate_data -> train_vae -> train_ldm -> evaluate", (PROCESSES,), _main),
+    "sweep": Command(
+        help="an Optuna study over config keys: each trial a nested run of a training entry point, pruned early",
+        arguments=(
+            ("space", {"help": 'search space, e.g. "vae_train.lr=loguniform(1e-4,3e-3) vae.channels=choice(8,16)"'}),
+            ("entry", {"help": "training entry point of each trial: train_vae (default), train_ldm or train_unet"}),
+            ("trials", {"type": int, "help": "trials COMPLETE or PRUNED in the whole study (default 20)"}),
+            ("metric", {"help": "validation score to optimise (default val/rmse)"}),
+            ("direction", {"help": "minimize or maximize (default: maximize for val/ssim and val/psnr)"}),
+            ("seed", {"type": int, "help": "TPE sampler seed (default 0)"}),
+            ("study", {"help": "study name (default: derived from entry, metric, space and config)"}),
+            ("storage", {"help": "Optuna RDB URI (default sqlite:///<RADIODIFF_HOME>/sweeps/optuna.db)"}),
+            ("pruner_startup_trials", {"type": int, "help": "completed trials before the median pruner prunes (5)"}),
+            ("pruner_warmup_steps", {"type": int, "help": "no pruning at validation steps below this (0)"}),
+            ("vae", {"help": "train_ldm trials: the VAE (models:/radiodiff-vae/<version>, runs:/<run_id>/vae)"}),
+        ),
+        run=_sweep,
+        config_keys=(("vae", "diffusion.vae_uri"),),
+    ),
 }
 
 

@@ -22,6 +22,13 @@ TINY_VAE = (
 )
 
 
+# TINY_VAE as a sweep trial: 8 steps without the GAN phase, validated every 2 steps (a pruner has 4 points to act on).
+SWEEP_VAE = (
+    f"{TINY_VAE} vae_train.steps=8 vae_train.val_every=2 vae_train.sample_every=8 vae_train.checkpoint_every=8 "
+    "vae_train.val_batches=1 vae_loss.disc_start=100"
+)
+
+
 def run_radiodiff(args: list[str], home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`radiodiff ARGS` in a fresh process whose RADIODIFF_HOME and working directory are `home`."""
     environment = {**os.environ, "RADIODIFF_HOME": str(home), **(env or {})}
