@@ -49,6 +49,12 @@ def _train_ldm(config: Config, args: argparse.Namespace) -> Any:
     return train_ldm(config, resume=args.resume or "")
 
 
+def _train_unet(config: Config, args: argparse.Namespace) -> Any:
+    from radiodiff.jobs.train_unet import train_unet
+
+    return train_unet(config, resume=args.resume or "")
+
+
 def _evaluate(config: Config, args: argparse.Namespace) -> Any:
     from evaluation.evaluate import evaluate
 
@@ -182,6 +188,11 @@ COMMANDS: dict[str, Command] = {
         ),
         run=_train_ldm,
         config_keys=(("vae", "diffusion.vae_uri"),),
+    ),
+    "train_unet": Command(
+        help="train the supervised RadioUNet baseline (condition image -> radio map, MSE)",
+        arguments=(("resume", {"help": "run id to continue from its last checkpoint"}), PROCESSES),
+        run=_train_unet,
     ),
     "evaluate": Command(
         help="score a model on a split; optionally register it and promote it to champion",

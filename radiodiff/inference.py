@@ -1,8 +1,10 @@
 """Trained models for inference: pure-torch loaders, and their MLflow pyfunc wrappers and logging.
 
 A model package is a folder with `config.yaml` and `<module>.safetensors` (the EMA weights when training kept
-an EMA). MLflow models are logged "from code": a three-line script (written at log time) builds the wrapper
-class below, and the package folder travels as the model's artifact.
+an EMA). Two model types predict maps: RadioDiff (`denoiser` + `autoencoder`, registered as `radiodiff`) and the
+RadioUNet baseline (`radiounet`, registered as `radiounet`); both serve the same inputs and params. MLflow models
+are logged "from code": a three-line script (written at log time) builds the wrapper class below, and the package
+folder travels as the model's artifact.
 """
 
 from __future__ import annotations
@@ -32,11 +34,19 @@ from radiodiff.models.padding import run_padded
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.models.weight_files import inference_weights, weights_file
 from radiodiff.prediction_request import SEED_RANGE, STEPS_RANGE
-from radiodiff.predictor import RadioMapPredictor
+from radiodiff.predictor import MapPredictor, RadioMapPredictor
+from radiodiff.radiounet_predictor import RADIOUNET_MODULE, RadioUNetPredictor
 from radiodiff.serving_requirements import serving_requirements
 
 VAE_REGISTERED_NAME = "radiodiff-vae"
 MODEL_REGISTERED_NAME = "radiodiff"
+RADIOUNET_REGISTERED_NAME = "radiounet"
+PREDICTORS: dict[str, type[MapPredictor]] = {"radiodiff": RadioMapPredictor, "radiounet": RadioUNetPredictor}
+"""Map predictor class per model type."""
+PACKAGE_WEIGHTS = {"radiodiff": "denoiser.safetensors", "radiounet": f"{RADIOUNET_MODULE}.safetensors"}
+"""The weight file that marks a package of each model type."""
+REGISTERED_NAMES = {"radiodiff": MODEL_REGISTERED_NAME, "radiounet": RADIOUNET_REGISTERED_NAME}
+"""The registered model name of each model type: a RadioUNet never becomes a `radiodiff` version."""
 SAMPLER_PARAMS = ParamSchema([ParamSpec("steps", "integer", 0), ParamSpec("seed", "integer", 0)])
 
 
@@ -72,12 +82,14 @@ def map_signature() -> ModelSignature:
     return ModelSignature(outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]), params=SAMPLER_PARAMS)
 
 
-def map_metadata(data: DataConfig) -> dict[str, dict[str, str]]:
+def map_metadata(data: DataConfig, model_type: str = "radiodiff") -> dict[str, dict[str, str]]:
     """The MLmodel metadata that says what the served model of `data.setting` takes (its inputs and params)."""
     (steps_low, steps_high), (seed_low, seed_high) = STEPS_RANGE, SEED_RANGE
     inputs = {name: "(B, H, W) numbers, one shape for every input" for name in CONDITION_INPUTS[data.setting]}
     params = {"steps": f"0 (the model's default) or {steps_low}..{steps_high}", "seed": f"{seed_low}..{seed_high}"}
-    return {"radiodiff_inputs": inputs, "radiodiff_params": params}
+    if model_type == "radiounet":  # the same request as RadioDiff's, checked; a deterministic network ignores it
+        params = {name: f"{text}; checked, then ignored (deterministic)" for name, text in params.items()}
+    return {"radiodiff_inputs": inputs, "radiodiff_params": params, "radiodiff_model_type": {"type": model_type}}
 
 
 def export_package(checkpoint_dir: Path, modules: list[str], out_dir: Path) -> Path:
@@ -162,6 +174,27 @@ class RadioDiffModel(mlflow.pyfunc.PythonModel):
             raise RequestError(str(err)) from None
 
 
+class RadioUNetModel(RadioDiffModel):
+    """pyfunc wrapper of RadioUNetPredictor: the inputs, params, output and errors of `RadioDiffModel`.
+
+    `steps` and `seed` are checked against the same limits (a request that RadioDiff refuses is refused here too)
+    and do not change the map: the network is deterministic.
+    """
+
+    def load_context(self, context: Any) -> None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.predictor = RadioUNetPredictor(context.artifacts["package"], device=device)
+
+
+def log_radiounet_model(checkpoint_dir: Path, step: int) -> str:
+    """Log the RadioUNet of a train_unet checkpoint as the pyfunc model `model` of the active run (the signature
+    of the RadioDiff model); returns its model URI. `evaluate --register` registers it as `radiounet`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        package = export_package(checkpoint_dir, [RADIOUNET_MODULE], Path(tmp) / "package")
+        metadata = map_metadata(load(package / "config.yaml").data, "radiounet")
+        return _log_package("model", "RadioUNetModel", package, map_signature(), step, metadata=metadata).model_uri
+
+
 def export_radiodiff_package(ldm_checkpoint: Path, vae_package: Path, out_dir: Path) -> Path:
     """A RadioDiff model package: the LDM config (with the VAE's own `vae` section), VAE and EMA UNet weights."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -185,6 +218,40 @@ def log_radiodiff_model(ldm_checkpoint: Path, vae_uri: str, step: int) -> str:
 def resolve_model_package(uri: str, dst: str | Path | None = None) -> Path:
     """Download the package folder of a RadioDiff model (`models:/radiodiff@champion`, `runs:/<id>/model`, ...)."""
     return _find_package(uri, "denoiser.safetensors", dst, "a radiodiff model (VAE + denoiser)")
+
+
+def load_map_predictor(uri: str, device: str = "cpu") -> MapPredictor:
+    """The map predictor of a RadioDiff or RadioUNet model (`runs:/<id>/model`, `models:/radiounet@champion`, a
+    LoggedModel URI or a package folder), of the type its package holds (`PACKAGE_WEIGHTS`).
+
+    Raises:
+        ModelNotFound: the URI names nothing, or holds neither model type's package.
+    """
+    local = _download(uri)
+    for model_type, weights in PACKAGE_WEIGHTS.items():
+        found = _packages(local, weights)
+        if found:
+            return PREDICTORS[model_type](found[0], device=device)
+    raise ModelNotFound(f"{uri} holds no radiodiff or radiounet model package (config.yaml + denoiser or radiounet)")
+
+
+def model_run_id(uri: str) -> str:
+    """The id of the run that logged the model `uri` (`runs:/<id>/...`, `models:/<name>/<version>`, `models:/<name>@
+    <alias>`, `models:/<model_id>`); "" for a local folder or a model whose run is unknown."""
+    if Path(uri).is_dir():
+        return ""
+    if uri.startswith("runs:/"):
+        return uri.removeprefix("runs:/").strip("/").partition("/")[0]
+    name, _, ref = uri.removeprefix("models:/").partition("/")
+    client = MlflowClient()
+    try:
+        if "@" in name:
+            return client.get_model_version_by_alias(*name.split("@", 1)).run_id or ""
+        if ref:
+            return client.get_model_version(name, ref).run_id or ""
+        return client.get_logged_model(name).source_run_id or ""
+    except MlflowException:
+        return ""
 
 
 def resolve_vae_package(uri: str, dst: str | Path | None = None) -> Path:
@@ -254,16 +321,30 @@ def _find_package(uri: str, weights: str, dst: str | Path | None, kind: str) -> 
     Raises:
         ModelNotFound: the URI is malformed, names nothing in the tracking store, or holds no such package.
     """
-    local = Path(uri)
-    if not local.is_dir():
-        try:
-            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst) if dst else None))
-        except MlflowException as err:
-            raise _not_found(uri, err) from None
-    matches = [p.parent for p in sorted(local.rglob("config.yaml")) if (p.parent / weights).is_file()]
+    matches = _packages(_download(uri, dst), weights)
     if not matches:
         raise ModelNotFound(f"{uri} holds no {kind} package (config.yaml + {weights})")
     return matches[0]
+
+
+def _download(uri: str, dst: str | Path | None = None) -> Path:
+    """The local folder of a model URI (downloaded) or the folder itself.
+
+    Raises:
+        ModelNotFound: the URI is malformed or names nothing in the tracking store.
+    """
+    local = Path(uri)
+    if local.is_dir():
+        return local
+    try:
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst) if dst else None))
+    except MlflowException as err:
+        raise _not_found(uri, err) from None
+
+
+def _packages(folder: Path, weights: str) -> list[Path]:
+    """The folders under `folder` holding config.yaml and `weights`."""
+    return [p.parent for p in sorted(folder.rglob("config.yaml")) if (p.parent / weights).is_file()]
 
 
 def _log_package(

@@ -15,7 +15,7 @@ from mlflow.projects._project_spec import load_project
 from radiodiff.cli import COMMANDS, _drop_empty_values, build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTRACT = ["generate_data", "eda", "train_vae", "train_ldm", "evaluate", "report", "main", "sweep"]
+CONTRACT = ["generate_data", "eda", "train_vae", "train_ldm", "train_unet", "evaluate", "report", "main", "sweep"]
 
 
 def test_mlproject_has_the_contract_entry_points() -> None:

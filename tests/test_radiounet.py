@@ -46,7 +46,7 @@ def test_maps_of_any_size_are_padded_and_cropped_back(size: tuple[int, int]) -> 
     cond = torch.rand(2, 3, *size) * 2 - 1
     maps = unet_maps(net, cond)
     assert maps.shape == (2, 1, *size)
-    assert 0 <= maps.min() and maps.max() <= 1
+    assert maps.min() >= 0 and maps.max() <= 1
     torch.testing.assert_close(unet_maps(net, cond[1:]), maps[1:])  # each map is its own
 
 

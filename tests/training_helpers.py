@@ -79,6 +79,15 @@ TINY_LDM = (
     "ldm_train.checkpoint_every=4 ldm_train.val_batches=1 tracking.log_every=2 tracking.system_metrics=false"
 )
 
+# A RadioUNet small enough for a few CPU steps on the 32x32 maps of TINY_LDM's data set (the same generated maps).
+TINY_UNET = (
+    "generator.maps=6 generator.tx_per_map=2 generator.size=32 generator.workers=1 "
+    "data.image_size=[32,32] data.batch_size=4 "
+    "radiounet.channels=8 radiounet.channel_mult=[1,2,4] radiounet.convs_per_level=1 "
+    "unet_train.steps=12 unet_train.warmup_steps=2 unet_train.val_every=4 unet_train.sample_every=4 "
+    "unet_train.checkpoint_every=4 unet_train.val_batches=1 tracking.log_every=2 tracking.system_metrics=false"
+)
+
 
 def write_vae_package(folder: Path, overrides: str = TINY_LDM) -> Path:
     """A model package of a randomly initialised tiny VAE (config.yaml + autoencoder.safetensors)."""

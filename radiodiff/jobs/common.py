@@ -9,6 +9,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset, Subset
 
+from evaluation.baselines import fit_free_space, free_space_rmse, mean_map_rmse
 from radiodiff.config import Config, TrainConfig
 from radiodiff.data.digest import dataset_digest, dataset_name
 from radiodiff.data.generated import resolve_data_root
@@ -46,6 +47,16 @@ def validation_maps(data: TrainingData, config: Config, train: TrainConfig) -> D
     if train.val_batches == 0:
         return val
     return Subset(val, range(min(len(val), train.val_batches * config.data.batch_size)))
+
+
+def map_baselines(data: TrainingData, config: Config, train: TrainConfig) -> dict[str, float]:
+    """Free-space path loss fitted on the (whole) training maps, and the mean training map, scored on the
+    validation maps that val/* is measured on (the step-0 `baseline/*` of the map predictors' runs)."""
+    training, val = whole_training_maps(data), validation_maps(data, config, train)
+    return {
+        "free_space_rmse": free_space_rmse(fit_free_space(training), val),
+        "mean_map_rmse": mean_map_rmse(training, val),
+    }
 
 
 def whole_training_maps(data: TrainingData) -> Dataset:

@@ -9,8 +9,7 @@ import numpy as np
 from radiodiff.data.gain_scale import grey_to_db
 from radiodiff.data.png_io import read_grey_png
 from radiodiff.errors import InputError
-from radiodiff.inference import resolve_model_package
-from radiodiff.predictor import RadioMapPredictor
+from radiodiff.inference import load_map_predictor
 from radiodiff.viz import radio_map_figure
 
 
@@ -20,7 +19,7 @@ def predict_map(
     """Predict the radio map of one scene and write `<out>.png` (colour, dB bar) and `<out>.npy` (gain in dB).
 
     Args:
-        model_uri: e.g. `models:/radiodiff@champion`.
+        model_uri: e.g. `models:/radiodiff@champion` or `models:/radiounet@champion`.
         buildings_png: building mask, non-zero inside buildings (any size).
         tx: transmitter (row, col) in the building image's pixels.
         out: output path without (or with) suffix.
@@ -33,7 +32,7 @@ def predict_map(
         )
     tx_map = np.zeros(buildings.shape, np.float32)
     tx_map[row, col] = 1.0
-    predictor = RadioMapPredictor(resolve_model_package(model_uri))
+    predictor = load_map_predictor(model_uri)  # RadioDiff or the RadioUNet baseline
     grey = predictor.predict((buildings > 0)[None].astype(np.float32), tx_map[None], steps or None, seed)[0]
     gain_db = np.where(buildings > 0, np.nan, grey_to_db(grey * 255))
     out = out.with_suffix("")

@@ -6,7 +6,7 @@ import time
 
 from radiodiff.tracking.run_list import DEAD, RunState, experiment_runs
 
-RESUMABLE_ENTRY_POINTS = ("train_vae", "train_ldm")
+RESUMABLE_ENTRY_POINTS = ("train_vae", "train_ldm", "train_unet")
 RESUMABLE_STATUSES = (DEAD, "FAILED", "KILLED")
 COLUMNS = ("run id", "entry point", "status", "heartbeat", "step", "started", "resume with")
 

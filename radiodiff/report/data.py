@@ -12,7 +12,7 @@ from radiodiff.tracking import RunRecord, fetch_run, image_artifacts, metric_his
 SAMPLE_KEY = "samples"
 PHASE_PARAM = "cfg.vae_loss.disc_start"
 """The step at which train_vae switches from VAE to VAE-GAN (the discriminator starts)."""
-TRAIN_SECTIONS = {"train_vae": "vae_train", "train_ldm": "ldm_train"}
+TRAIN_SECTIONS = {"train_vae": "vae_train", "train_ldm": "ldm_train", "train_unet": "unet_train"}
 """Entry point -> the config section of its training schedule (steps, val_every, checkpoint_every)."""
 
 

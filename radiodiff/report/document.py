@@ -19,6 +19,7 @@ COMPARE_COLUMNS = ("train/loss", "val/rmse", "val/ssim", "val/psnr")
 SAMPLE_COLUMNS = {
     "train_vae": "input | reconstruction | |error|",
     "train_ldm": "buildings | transmitter | truth | prediction | |error|",
+    "train_unet": "buildings | transmitter | truth | prediction | |error|",
 }
 """What the columns of each entry point's sample grid show (rows are validation examples)."""
 
