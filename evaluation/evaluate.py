@@ -1,12 +1,15 @@
-"""The `evaluate` job: score a RadioDiff model on a split, beside the free-space baseline; optionally register it.
+"""The `evaluate` job: score a RadioDiff or RadioUNet model on a split, beside the free-space baseline and any
+compared models; optionally register it.
 
-Logs test/<metric> (FACTS §3, per map then averaged, plus rmse_db), baseline/test_<metric>, a per-map table,
-galleries of the best and worst maps, error histograms, and a comparison with the published figures in the run
-description.
+Logs test/<metric> (FACTS §3, per map then averaged, plus rmse_db), baseline/test_<metric>, compare/<label>/<metric>
+of each compared model (the same maps, the same metric code), a per-map table, galleries of the best and worst maps,
+error histograms, and the comparison table with the published figures (run description and
+`evaluation/comparison.json`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -16,72 +19,104 @@ from torch.utils.data import DataLoader, Subset
 from tqdm import tqdm
 
 from evaluation.baselines import FreeSpaceBaseline, fit_free_space
+from evaluation.comparison import MODEL_NAMES, ComparedModel, compared_models, model_title
 from evaluation.figures import DB_RANGE, error_histograms, gallery
-from evaluation.published import comparison_markdown
+from evaluation.published import Row, comparison_markdown, comparison_table, data_label, measured_row, published_rows
 from radiodiff.config import Config
 from radiodiff.data.digest import dataset_digest, dataset_name
 from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.data.transforms import denormalize
-from radiodiff.inference import MODEL_REGISTERED_NAME, resolve_model_package
+from radiodiff.inference import REGISTERED_NAMES, load_map_predictor, model_run_id
 from radiodiff.metrics import score_batch
-from radiodiff.predictor import RadioMapPredictor
+from radiodiff.predictor import MapPredictor
 from radiodiff.seeding import sample_seeds
 from radiodiff.tracking import RunTracker, start_run
 
 GALLERY_SIZE = 4
 PIXELS_PER_BATCH = 4000  # signed-error sample per batch for the histogram
+METRICS = ("nmse", "rmse", "ssim", "psnr", "mae")
 
 
 def evaluate(
-    config: Config, model_uri: str, split: str = "test", steps: int = 0, register: bool = False, nested: bool = False
+    config: Config,
+    model_uri: str,
+    split: str = "test",
+    steps: int = 0,
+    register: bool = False,
+    nested: bool = False,
+    compare: Sequence[str] = (),
 ) -> str:
     """Score `model_uri` on `split`; returns the evaluation run id.
 
     Args:
         config: the user's config; its data.data_dir and tracking section are used, the rest comes from the model.
-        model_uri: `runs:/<id>/model`, `models:/radiodiff/<version>`, `models:/radiodiff@champion`, a LoggedModel URI.
+        model_uri: a RadioDiff or RadioUNet model: `runs:/<id>/model`, `models:/radiodiff/<version>`,
+            `models:/radiodiff@champion`, `models:/radiounet@champion`, a LoggedModel URI.
         split: train, val or test (of the model's split recipe).
-        steps: sampler steps N (0: the model's own).
-        register: register the model as a new `radiodiff` version and promote it to champion if better.
+        steps: sampler steps N of every RadioDiff model scored (0: each model's own); RadioUNet has none.
+        register: register the model as a new version of its type's name (`radiodiff` or `radiounet`) and promote
+            it to that name's champion if better.
+        compare: more model URIs scored on the same maps with the same code (`compare/<label>/<metric>`), each a
+            row of the comparison table.
     """
-    predictor = RadioMapPredictor(resolve_model_package(model_uri), device=str(PartialState().device))
+    device = str(PartialState().device)
+    predictor = load_map_predictor(model_uri, device=device)
     eval_config = replace(predictor.config, tracking=config.tracking)
     if config.data.data_dir:
         eval_config = eval_config.with_overrides({"data.data_dir": config.data.data_dir})
     root = resolve_data_root(eval_config)
     datasets = build_datasets(root, eval_config.data, seed=eval_config.ldm_train.seed)
+    compared = compared_models(compare, datasets[split], device)  # before the run: a bad URI leaves no run
     baseline = fit_free_space(datasets["train"])
     with start_run("evaluate", eval_config, run_name=f"evaluate-{split}", nested=nested) as tracker:
-        tracker.log_params({"model_uri": model_uri, "split": split, "steps": steps or "model default"})
+        params = {"model_uri": model_uri, "split": split, "steps": steps or "model default"}
+        tracker.log_params({**params, **({"compare": " ".join(compare)} if compare else {})})
         digest = dataset_digest(datasets[split].index)  # the same name and digest as the training runs record
         tracker.log_dataset(root, name=dataset_name(root), digest=digest, context="evaluation")
-        scores = _score(predictor, baseline, datasets[split], steps, eval_config.ldm_train.seed)
+        scores = _score(predictor, baseline, datasets[split], steps, eval_config.ldm_train.seed, compared)
+        data = data_label(dataset_name(root), split, len(scores["rmse"]), eval_config)
         metrics = _log_results(tracker, scores, predictor, datasets[split], steps, eval_config)
+        rows = _comparison(tracker, scores, compared, (predictor.model_type, model_uri), data)
+        tracker.log_table(comparison_table(rows), "evaluation/comparison.json")
+        tracker.set_description(comparison_markdown(rows, eval_config, len(scores["rmse"])))
         if register:
-            _register(tracker, model_uri, metrics)
+            _register(tracker, model_uri, metrics, predictor.model_type)
         return tracker.run_id
 
 
 def _score(
-    predictor: RadioMapPredictor, baseline: FreeSpaceBaseline, dataset: RadioMapSeerDataset, steps: int, seed: int
+    predictor: MapPredictor,
+    baseline: FreeSpaceBaseline,
+    dataset: RadioMapSeerDataset,
+    steps: int,
+    seed: int,
+    compared: Sequence[ComparedModel] = (),
 ) -> dict[str, np.ndarray]:
-    """Per-map metrics of the model and the baseline over the whole split, and a sample of signed errors."""
+    """Per-map metrics of the model, the baseline and every compared model over the whole split (the same maps in
+    the same batches), and a sample of signed errors of each."""
     columns: dict[str, list] = {}
     generator = torch.Generator().manual_seed(0)
-    for batch in tqdm(DataLoader(dataset, batch_size=16), desc="evaluate", unit="batch"):
+    loaders = [DataLoader(dataset, batch_size=16), *(DataLoader(m.dataset, batch_size=16) for m in compared)]
+    for batch, *own in tqdm(zip(*loaders, strict=True), total=len(loaders[0]), desc="evaluate", unit="batch"):
         truth = denormalize(batch["target"])
-        prediction = predictor.predict_conditions(batch["cond"], sample_seeds(batch, seed), steps or None).cpu()
-        reference = baseline.predict(batch["tx_pos"], batch["buildings"]).float()
-        for name, values in score_batch(prediction, truth).items():
-            columns.setdefault(name, []).append(values.numpy())
-        for name, values in score_batch(reference, truth).items():
-            columns.setdefault(f"baseline_{name}", []).append(values.numpy())
         pick = torch.randint(0, truth.numel(), (PIXELS_PER_BATCH,), generator=generator)
-        columns.setdefault("pixel_error_db", []).append(((prediction - truth).flatten()[pick] * DB_RANGE).numpy())
-        columns.setdefault("baseline_pixel_error_db", []).append(
-            ((reference - truth).flatten()[pick] * DB_RANGE).numpy()
-        )
+        predictions = {
+            "": predictor.predict_conditions(batch["cond"], sample_seeds(batch, seed), steps or None).cpu(),
+            "baseline_": baseline.predict(batch["tx_pos"], batch["buildings"]).float(),
+        }
+        for model, model_batch in zip(compared, own, strict=True):
+            if model_batch["map_id"].tolist() != batch["map_id"].tolist():  # same maps, same order: a broken promise
+                raise RuntimeError(f"compare model {model.uri}: its maps differ from the evaluated ones")
+            seeds = sample_seeds(model_batch, model.seed)
+            prediction = model.predictor.predict_conditions(model_batch["cond"], seeds, steps or None)
+            predictions[f"{model.label}:"] = prediction
+        for prefix, prediction in predictions.items():
+            prediction = prediction.cpu()
+            for name, values in score_batch(prediction, truth).items():
+                columns.setdefault(f"{prefix}{name}", []).append(values.numpy())
+            errors = (prediction - truth).flatten()[pick] * DB_RANGE
+            columns.setdefault(f"{prefix}pixel_error_db", []).append(errors.numpy())
         columns.setdefault("map_id", []).append(np.asarray(batch["map_id"]))
         columns.setdefault("tx_id", []).append(np.asarray(batch["tx_id"]))
     return {name: np.concatenate(values) for name, values in columns.items()}
@@ -90,31 +125,60 @@ def _score(
 def _log_results(
     tracker: RunTracker,
     scores: dict[str, np.ndarray],
-    predictor: RadioMapPredictor,
+    predictor: MapPredictor,
     dataset: RadioMapSeerDataset,
     steps: int,
     config: Config,
 ) -> dict[str, float]:
-    metrics = {f"test/{k}": float(scores[k].mean()) for k in ("nmse", "rmse", "ssim", "psnr", "mae")}
+    """The main model's metrics (`test/*`), the baseline's (`baseline/test_*`), the per-map table, galleries and
+    error histograms; returns the main model's metrics."""
+    metrics = {f"test/{k}": float(scores[k].mean()) for k in METRICS}
     metrics["test/rmse_db"] = metrics["test/rmse"] * DB_RANGE
     baseline = {f"baseline/test_{k}": float(scores[f"baseline_{k}"].mean()) for k in ("nmse", "rmse", "ssim", "psnr")}
     tracker.log_metrics({**metrics, **baseline, "test/maps": len(scores["rmse"])}, step=0)
-    per_map = ("map_id", "tx_id", "nmse", "rmse", "ssim", "psnr", "mae", "baseline_rmse")
-    tracker.log_table({k: scores[k].tolist() for k in per_map}, "evaluation/per_map.json")
+    per_map = ("map_id", "tx_id", *METRICS, "baseline_rmse", *(k for k in scores if k.endswith(":rmse")))
+    tracker.log_table({k.replace(":", "_"): scores[k].tolist() for k in per_map}, "evaluation/per_map.json")
     order = np.argsort(scores["rmse"])
     for name, chosen in (("best", order[:GALLERY_SIZE]), ("worst", order[::-1][:GALLERY_SIZE])):
         tracker.log_figure_png(_gallery(predictor, dataset, chosen, steps, config), f"evaluation/gallery_{name}.png")
+    labels = {"": MODEL_NAMES.get(predictor.model_type, predictor.model_type), "baseline_": "free space"}
+    labels.update({k.removesuffix("rmse"): k.removesuffix(":rmse") for k in scores if k.endswith(":rmse")})
     histograms = error_histograms(
-        {"RadioDiff": scores["pixel_error_db"], "free space": scores["baseline_pixel_error_db"]},
-        {"RadioDiff": scores["rmse"] * DB_RANGE, "free space": scores["baseline_rmse"] * DB_RANGE},
+        {label: scores[f"{prefix}pixel_error_db"] for prefix, label in labels.items()},
+        {label: scores[f"{prefix}rmse"] * DB_RANGE for prefix, label in labels.items()},
     )
     tracker.log_figure_png(histograms, "evaluation/error_histograms.png")
-    tracker.set_description(comparison_markdown(metrics, baseline, config, len(scores["rmse"])))
     return metrics
 
 
+def _comparison(
+    tracker: RunTracker,
+    scores: dict[str, np.ndarray],
+    compared: Sequence[ComparedModel],
+    main: tuple[str, str],
+    data: str,
+) -> list[Row]:
+    """The comparison rows: free space, the evaluated model (`main`: its type and URI), each compared model, the
+    published figures; logs each compared model's metrics as `compare/<label>/<metric>`."""
+
+    def means(prefix: str) -> dict[str, float]:
+        return {k: float(scores[f"{prefix}{k}"].mean()) for k in METRICS}
+
+    model_type, model_uri = main
+    rows = [
+        measured_row("free space (fitted on the training maps)", "", data, means("baseline_")),
+        measured_row(f"{model_title(model_type, model_run_id(model_uri))}, evaluated", model_uri, data, means("")),
+    ]
+    for model in compared:
+        values = means(f"{model.label}:")
+        values_db = {"rmse_db": values["rmse"] * DB_RANGE}
+        tracker.log_metrics({f"compare/{model.label}/{k}": v for k, v in {**values, **values_db}.items()}, step=0)
+        rows.append(measured_row(model.title, model.uri, data, values))
+    return rows + published_rows()
+
+
 def _gallery(
-    predictor: RadioMapPredictor, dataset: RadioMapSeerDataset, indices: np.ndarray, steps: int, config: Config
+    predictor: MapPredictor, dataset: RadioMapSeerDataset, indices: np.ndarray, steps: int, config: Config
 ) -> np.ndarray:
     """Re-sample the chosen maps (sampling is seeded per map, so they are the maps that were scored)."""
     batch = next(iter(DataLoader(Subset(dataset, indices.tolist()), batch_size=len(indices))))
@@ -123,13 +187,16 @@ def _gallery(
     return gallery(list(batch["buildings"][:, 0].numpy()), list(truth), list(prediction[:, 0].cpu().numpy()))
 
 
-def _register(tracker: RunTracker, model_uri: str, metrics: dict[str, float]) -> None:
+def _register(tracker: RunTracker, model_uri: str, metrics: dict[str, float], model_type: str) -> None:
+    """Register the model under its type's name (`REGISTERED_NAMES`: a RadioUNet goes to `radiounet`, never to
+    `radiodiff`) and promote it to that name's champion if better."""
     from evaluation.registry import promote_if_better, register_version
 
-    if model_uri.startswith((f"models:/{MODEL_REGISTERED_NAME}/", f"models:/{MODEL_REGISTERED_NAME}@")):
+    if model_uri.startswith(tuple(f"models:/{name}{sep}" for name in REGISTERED_NAMES.values() for sep in "/@")):
         tracker.set_tags({"radiodiff.registry": f"{model_uri} is already a registered version: not registered again"})
         return
-    version = register_version(model_uri, metrics, MODEL_REGISTERED_NAME, tags={"evaluation_run": tracker.run_id})
-    _, message = promote_if_better(MODEL_REGISTERED_NAME, version.version)
-    print(f"radiodiff evaluate: {message}")
+    name = REGISTERED_NAMES[model_type]
+    version = register_version(model_uri, metrics, name, tags={"evaluation_run": tracker.run_id})
+    _, message = promote_if_better(name, version.version)
+    print(f"radiodiff evaluate: {name}: {message}")
     tracker.set_tags({"radiodiff.registered_version": version.version, "radiodiff.registry": message})

@@ -1,6 +1,14 @@
-"""Published RadioMapSeer SRM figures (FACTS §3) and the run description that sets ours beside them."""
+"""Published RadioMapSeer SRM figures (FACTS §3) and the comparison table that sets ours beside them.
+
+The table (the evaluate run's description and its artifact `evaluation/comparison.json`) has one row per
+predictor: the free-space baseline, the evaluated model, every compared model, then the published figures. Each row
+says the data it was measured on: ours on this evaluation's maps, the published ones on the real RadioMapSeer data
+at 256x256, so nobody mistakes a generated-data score for a RadioMapSeer result.
+"""
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
 
 from radiodiff.config import Config
 
@@ -12,14 +20,46 @@ PUBLISHED = (
     ("RMDM", 0.0031, 0.0125),
     ("RadioFlow", 0.0023, 0.0103),
 )
+PUBLISHED_DATA = "RadioMapSeer DPM 256x256 (published)"
+COLUMNS = ("method", "model_uri", "data", "nmse", "rmse", "ssim", "psnr")
 
 
-def comparison_markdown(metrics: dict[str, float], baseline: dict[str, float], config: Config, maps: int) -> str:
-    """A markdown table of this evaluation, the free-space baseline and the published figures.
+@dataclass(frozen=True)
+class Row:
+    """One predictor's scores on one data set (None: not reported)."""
 
-    The published figures were measured on the real RadioMapSeer data at 256x256; the table says what ours
-    were measured on, so nobody mistakes a generated-data score for a RadioMapSeer result.
-    """
+    method: str
+    model_uri: str
+    data: str
+    nmse: float | None
+    rmse: float | None
+    ssim: float | None = None
+    psnr: float | None = None
+
+
+def measured_row(method: str, model_uri: str, data: str, scores: dict[str, float]) -> Row:
+    """A row of this evaluation from mean scores by metric name (nmse, rmse, ssim, psnr)."""
+    return Row(method, model_uri, data, *(float(scores[k]) for k in ("nmse", "rmse", "ssim", "psnr")))
+
+
+def published_rows() -> list[Row]:
+    return [Row(name, "", PUBLISHED_DATA, nmse, rmse) for name, nmse, rmse in PUBLISHED]
+
+
+def data_label(data_name: str, split: str, maps: int, config: Config) -> str:
+    """What a measured row was measured on: the data set's name, the split and its maps, e.g.
+    `generated-1a2b test split, 320 maps at 64x64`."""
+    size = "x".join(str(s) for s in config.data.image_size)
+    return f"{data_name} {split} split, {maps} maps at {size}"
+
+
+def comparison_table(rows: list[Row]) -> dict[str, list]:
+    """The rows as columns (the artifact `evaluation/comparison.json`)."""
+    return {column: [asdict(row)[column] for row in rows] for column in COLUMNS}
+
+
+def comparison_markdown(rows: list[Row], config: Config, maps: int) -> str:
+    """A markdown table of the rows, under a line that says in full what this evaluation was measured on."""
     data = config.data.data_dir or (
         f"generated data (embedded generator, {config.generator.maps} maps x {config.generator.tx_per_map} tx, "
         f"{config.generator.size} px, seed {config.generator.seed})"
@@ -27,15 +67,19 @@ def comparison_markdown(metrics: dict[str, float], baseline: dict[str, float], c
     size = "x".join(str(s) for s in config.data.image_size)
     lines = [
         f"**Measured on**: {data}, split `{config.data.split}`, {maps} radio maps at {size}, "
-        f"simulation `{config.data.simulation}`, setting `{config.data.setting}`.",
+        f"simulation `{config.data.simulation}`, setting `{config.data.setting}`; every model on the same maps "
+        "with the same metric code.",
         "",
         "| method | data | NMSE | RMSE | SSIM | PSNR (dB) |",
         "| --- | --- | --- | --- | --- | --- |",
-        f"| this model | above | {metrics['test/nmse']:.4f} | {metrics['test/rmse']:.4f} | "
-        f"{metrics['test/ssim']:.3f} | {metrics['test/psnr']:.2f} |",
-        f"| free-space baseline | above | {baseline['baseline/test_nmse']:.4f} | "
-        f"{baseline['baseline/test_rmse']:.4f} | {baseline['baseline/test_ssim']:.3f} | "
-        f"{baseline['baseline/test_psnr']:.2f} |",
     ]
-    lines += [f"| {name} | RadioMapSeer 256x256 (published) | {nmse} | {rmse} | | |" for name, nmse, rmse in PUBLISHED]
+    lines += [
+        f"| {row.method} | {row.data} | {_cell(row.nmse, 4)} | {_cell(row.rmse, 4)} | {_cell(row.ssim, 3)} | "
+        f"{_cell(row.psnr, 2)} |"
+        for row in rows
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _cell(value: float | None, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"

@@ -61,7 +61,10 @@ def _evaluate(config: Config, args: argparse.Namespace) -> Any:
     if not args.model:
         raise ConfigError("evaluate needs a model: --model runs:/<run_id>/model or models:/radiodiff@champion")
     register = str(args.register).lower() in ("1", "true", "yes")
-    return evaluate(config, args.model, split=args.split or "test", steps=args.steps or 0, register=register)
+    compare = args.compare.replace(",", " ").split() if args.compare else []
+    return evaluate(
+        config, args.model, split=args.split or "test", steps=args.steps or 0, register=register, compare=compare
+    )
 
 
 def _predict(config: Config, args: argparse.Namespace) -> Any:
@@ -203,7 +206,8 @@ COMMANDS: dict[str, Command] = {
             ),
             ("split", {"choices": ["train", "val", "test"], "help": "split to score (default test)"}),
             ("steps", {"type": int, "help": "sampler steps N (default: the model's)"}),
-            ("register", {"help": "true: register as a radiodiff version; champion if better on test/rmse"}),
+            ("register", {"help": "true: register (radiodiff or radiounet, by model type); champion if better"}),
+            ("compare", {"help": "more model URIs scored on the same maps, separated by spaces or commas"}),
         ),
         run=_evaluate,
     ),
