@@ -86,6 +86,7 @@ def test_killed_sweep_started_again_continues_the_study(home: Path) -> None:
 @pytest.mark.slow
 def test_two_sweep_processes_share_one_study_and_parent(home: Path) -> None:
     params = {**PARAMS, "trials": "8"}
+    MlflowClient().search_experiments()  # the tracking store's tables exist before two processes use it
     first, second = (_start_mlflow_sweep(home, params) for _ in range(2))
     outputs = [process.communicate(timeout=900) for process in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outputs

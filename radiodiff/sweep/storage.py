@@ -8,6 +8,7 @@ tracking store's database is refused.
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from radiodiff.config import ConfigError
 from radiodiff.paths import home
 
 SQLITE_TIMEOUT_S = 60  # parallel sweep processes on one sqlite file wait this long for its write lock
+INIT_ATTEMPTS = 3
 
 
 def default_storage() -> str:
@@ -57,15 +59,19 @@ def open_storage(storage: str, heartbeat_s: int, grace_s: int) -> RDBStorage:
         if url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
-    try:
-        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.9, and work
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(storage, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s, grace_period=grace_s)
-    except ImportError as err:
-        raise ConfigError(f"storage {shown(storage)}: its database driver is missing ({err})") from None
-    except SQLAlchemyError as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(f"storage {shown(storage)}: cannot open the database ({first})") from None
+    failure: SQLAlchemyError | None = None
+    for attempt in range(INIT_ATTEMPTS):  # two sweeps creating the same new schema at once: a retry sees it made
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.9, and work
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(storage, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s, grace_period=grace_s)
+        except ImportError as err:
+            raise ConfigError(f"storage {shown(storage)}: its database driver is missing ({err})") from None
+        except SQLAlchemyError as err:
+            failure = err
+            time.sleep(0.5 * (attempt + 1))
+    first = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+    raise ConfigError(f"storage {shown(storage)}: cannot open the database ({first})")
 
 
 def _parse(storage: str) -> URL:
