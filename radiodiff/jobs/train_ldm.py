@@ -7,10 +7,9 @@ from pathlib import Path
 from accelerate import PartialState
 from torch.utils.data import Dataset
 
-from evaluation.baselines import fit_free_space, free_space_rmse, mean_map_rmse
 from radiodiff.config import Config, ConfigError
 from radiodiff.inference import check_vae_uri, load_vae, log_radiodiff_model, resolve_vae_package
-from radiodiff.jobs.common import TrainingData, validation_maps, whole_training_maps
+from radiodiff.jobs.common import TrainingData, map_baselines
 from radiodiff.jobs.training_run import TrainingJob, run_training
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.tracking import RunTracker
@@ -68,10 +67,8 @@ def _check_training_size(config: Config, multiple: int) -> None:
 
 
 def _baselines(config: Config, data: TrainingData) -> dict[str, float]:
-    """Free-space path loss fitted on the (whole) training maps, and the mean training map, scored on the
-    validation maps that val/* is measured on."""
-    train, val = whole_training_maps(data), validation_maps(data, config, config.ldm_train)
-    return {"free_space_rmse": free_space_rmse(fit_free_space(train), val), "mean_map_rmse": mean_map_rmse(train, val)}
+    """Free space fitted on the training maps and the mean training map, on the maps val/* is measured on."""
+    return map_baselines(data, config, config.ldm_train)
 
 
 def _export(config: Config, checkpoint: Path, step: int, tracker: RunTracker) -> None:
