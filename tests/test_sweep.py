@@ -100,6 +100,8 @@ def test_two_sweep_processes_share_one_study_and_parent(home: Path) -> None:
     assert 8 <= sum(t.state in DONE for t in study.trials) <= 9
     processes = {run.data.tags["radiodiff.process"] for run in trials}
     assert len(processes) == 2
+    launches = [r for r in runs_by_start(client) if r.data.tags.get("radiodiff.sweep.launch_of")]
+    assert [r.data.tags["mlflow.parentRunId"] for r in launches] == [parent.info.run_id]  # the joiner's own run
     assert sorted(int(run.data.tags["radiodiff.sweep.trial"]) for run in trials) == numbers
 
 

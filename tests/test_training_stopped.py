@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from training_helpers import PROJECT_ROOT, TINY_VAE, history, runs_by_start
+from training_helpers import PROJECT_ROOT, SWEEP_VAE, history, runs_by_start
 
 from radiodiff.config import load
 from radiodiff.errors import TrainingStopped
@@ -17,29 +17,29 @@ from radiodiff.training.checkpoint import verify_checkpoint
 
 
 def test_callback_stops_training_and_the_run_resumes(home: Path) -> None:
-    config = load(PROJECT_ROOT / "configs/default.yaml", TINY_VAE)
+    config = load(PROJECT_ROOT / "configs/default.yaml", f"{SWEEP_VAE} vae_train.checkpoint_every=2")
     seen: list[tuple[int, dict[str, float]]] = []
 
-    def stop_at_16(step: int, scores: dict[str, float]) -> None:
+    def stop_at_4(step: int, scores: dict[str, float]) -> None:
         seen.append((step, scores))
-        if step == 16:
-            raise TrainingStopped("stopped by the test at step 16")
+        if step == 4:
+            raise TrainingStopped("stopped by the test at step 4")
 
-    with pytest.raises(TrainingStopped, match="step 16"):
-        train_vae(config, register=False, on_validation=stop_at_16)
+    with pytest.raises(TrainingStopped, match="step 4"):
+        train_vae(config, register=False, on_validation=stop_at_4)
 
-    assert [step for step, _ in seen] == [0, 8, 16]
+    assert [step for step, _ in seen] == [0, 2, 4]
     assert {"rmse", "ssim", "psnr", "nmse", "mae"} <= set(seen[0][1])
     client = MlflowClient()
     (run,) = runs_by_start(client)
     assert run.info.status == "KILLED"
-    assert run.data.tags["radiodiff.stopped"] == "stopped by the test at step 16"
-    assert [s for s, _ in history(client, run.info.run_id, "val/rmse")] == [0, 8, 16]
+    assert run.data.tags["radiodiff.stopped"] == "stopped by the test at step 4"
+    assert [s for s, _ in history(client, run.info.run_id, "val/rmse")] == [0, 2, 4]
     assert [v for _, v in history(client, run.info.run_id, "val/rmse")][-1] == pytest.approx(seen[-1][1]["rmse"])
-    # the stop came before step 16's checkpoint: the last one is step 8's, whole
-    assert verify_checkpoint(run_dir(run.info.run_id) / "checkpoints" / "last").step == 8
+    # the stop came before step 4's checkpoint: the last one is step 2's, whole
+    assert verify_checkpoint(run_dir(run.info.run_id) / "checkpoints" / "last").step == 2
 
     assert train_vae(config, resume=run.info.run_id, register=False) == run.info.run_id
     resumed = client.get_run(run.info.run_id)
     assert resumed.info.status == "FINISHED"
-    assert [s for s, _ in history(client, run.info.run_id, "val/rmse")] == [0, 8, 16, 24]
+    assert [s for s, _ in history(client, run.info.run_id, "val/rmse")] == [0, 2, 4, 6, 8]
