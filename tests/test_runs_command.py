@@ -78,3 +78,17 @@ def _wait_for_status(run_id: str, status: str, process: subprocess.Popen, timeou
             return True
         time.sleep(0.5)
     return False
+
+
+def test_a_run_stopped_on_purpose_offers_no_resume(home: Path) -> None:
+    """A pruned sweep trial ends KILLED with tag radiodiff.stopped: nothing crashed, so nothing to resume."""
+    from radiodiff.jobs.runs import resume_command
+
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("Default").experiment_id
+    for stopped in ("", "pruned by the sweep at step 8"):
+        run = client.create_run(experiment, tags={"radiodiff.entry_point": "train_vae", "radiodiff.stopped": stopped})
+        client.set_terminated(run.info.run_id, "KILLED")
+    pruned, killed = experiment_runs("Default")  # newest first
+    assert pruned.stopped and resume_command(pruned) == ""
+    assert not killed.stopped and resume_command(killed).endswith(f"--run-id {killed.run_id}")

@@ -12,8 +12,9 @@ COLUMNS = ("run id", "entry point", "status", "heartbeat", "step", "started", "r
 
 
 def resume_command(run: RunState) -> str:
-    """`mlflow run . -e <entry> --env-manager local --run-id <id>` for a training run that did not finish; else ""."""
-    if run.entry_point not in RESUMABLE_ENTRY_POINTS or run.status not in RESUMABLE_STATUSES:
+    """`mlflow run . -e <entry> --env-manager local --run-id <id>` for a training run that did not finish (and was
+    not stopped on purpose, as a pruned sweep trial is); else ""."""
+    if run.entry_point not in RESUMABLE_ENTRY_POINTS or run.status not in RESUMABLE_STATUSES or run.stopped:
         return ""
     return f"mlflow run . -e {run.entry_point} --env-manager local --run-id {run.run_id}"
 

@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from radiodiff.tracking.heartbeat import STEP_TAG, STEPS_TAG, heartbeat_age_s, is_dead
 from radiodiff.tracking.history import RunNotFound
+from radiodiff.tracking.run import STOPPED_TAG
 
 DEAD = "DEAD"
 """The status shown for a RUNNING run whose process is gone (see `heartbeat.is_dead`)."""
@@ -31,6 +32,8 @@ class RunState:
     step: int | None
     steps: int | None
     start_time_ms: int
+    stopped: str = ""
+    """Why training was stopped on purpose (tag radiodiff.stopped, e.g. a pruned sweep trial); "" otherwise."""
 
 
 def experiment_runs(experiment: str, include_all: bool = False, now_s: float | None = None) -> list[RunState]:
@@ -69,6 +72,7 @@ def _state(run: Run, now: float) -> RunState:
         step=_int(tags.get(STEP_TAG)),
         steps=_int(tags.get(STEPS_TAG)),
         start_time_ms=int(info.start_time or 0),
+        stopped=tags.get(STOPPED_TAG, ""),
     )
 
 
