@@ -22,15 +22,16 @@ import pytest
 START_TIMEOUT_S = 180
 
 
-def tiny_champion_store(home: Path) -> dict[str, str]:
-    """A sqlite store in `home` whose `radiodiff` model has a champion: a tiny LDM trained for 3 steps.
+def tiny_champion_store(home: Path, radiounet: bool = False) -> dict[str, str]:
+    """A sqlite store in `home` whose `radiodiff` model has a champion: a tiny LDM trained for 3 steps (with
+    `radiounet`, also a `radiounet` champion: a tiny RadioUNet trained for 3 steps).
 
     Returns:
         MLFLOW_TRACKING_URI and RADIODIFF_HOME for the processes that use it, and "home".
     """
     import mlflow
     from mlflow.tracking import MlflowClient
-    from training_helpers import PROJECT_ROOT, TINY_LDM, write_vae_package
+    from training_helpers import PROJECT_ROOT, TINY_LDM, TINY_UNET, write_vae_package
 
     from evaluation.registry import promote_if_better, register_version
     from radiodiff.config import load
@@ -48,6 +49,12 @@ def tiny_champion_store(home: Path) -> dict[str, str]:
         model_uri = MlflowClient().get_run(run_id).data.tags["radiodiff.model_uri"]
         version = register_version(model_uri, {"test/rmse": 0.3}, "radiodiff")
         promote_if_better("radiodiff", version.version)
+        if radiounet:
+            from radiodiff.jobs.train_unet import train_unet
+
+            run_id = train_unet(load(PROJECT_ROOT / "configs/default.yaml", f"{TINY_UNET} unet_train.steps=3"))
+            model_uri = MlflowClient().get_run(run_id).data.tags["radiodiff.model_uri"]
+            promote_if_better("radiounet", register_version(model_uri, {"test/rmse": 0.3}, "radiounet").version)
         mlflow.set_tracking_uri(None)
     return {**env, "home": str(home)}
 

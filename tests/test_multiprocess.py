@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 from serving_helpers import free_port
-from training_helpers import TINY_LDM, TINY_VAE, history, run_mlflow, runs_by_start, write_vae_package
+from training_helpers import TINY_LDM, TINY_UNET, TINY_VAE, history, run_mlflow, runs_by_start, write_vae_package
 
 VAE_STEPS = f"{TINY_VAE} vae_train.steps=20 vae_train.val_every=10 vae_train.sample_every=10"
 VAE_KEYS = ("train/loss", "train/loss_rec", "train/loss_kl", "train/loss_g", "train/loss_d", "train/d_weight")
@@ -66,6 +66,15 @@ def test_two_processes_train_the_ldm_as_one_with_the_same_global_batch(home: Pat
     client = MlflowClient()
     _assert_same(client, one, two, LDM_KEYS, rel=1e-4)  # resnet10t's BatchNorm: statistics of the global batch
     _assert_same(client, one, two, ("val/rmse",), tol=1e-6)
+
+
+def test_two_processes_train_the_radiounet_as_one_with_the_same_global_batch(home: Path) -> None:
+    one = _train("train_unet", home, TINY_UNET, processes=1, batch=4)
+    two = _train("train_unet", home, TINY_UNET, processes=2, batch=2)
+    client = MlflowClient()
+    assert client.get_run(two).data.params["global_batch"] == "4"
+    _assert_same(client, one, two, ("train/loss",), rel=1e-4)  # GroupNorm: per sample, whatever the split
+    _assert_same(client, one, two, ("val/rmse", "val/ssim"), tol=1e-6)
 
 
 def test_a_killed_rank_ends_the_job_and_two_processes_resume_exactly(home: Path) -> None:

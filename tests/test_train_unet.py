@@ -1,17 +1,23 @@
 """train_unet end to end on a real sqlite MLflow store: `mlflow run . -e train_unet`, what the run records, the
-served model's interface (RadioDiff's inputs and params), and exact resume after SIGKILL."""
+logged model's interface (RadioDiff's inputs and params) in process and served over HTTP, and exact resume after
+SIGKILL."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
+from serving_helpers import post, served_model
 from training_helpers import PROJECT_ROOT, TINY_UNET, history, run_mlflow, run_radiodiff, runs_by_start
 
+from radiodiff.config import load
 from radiodiff.inference import RequestError
+from radiodiff.jobs.train_unet import train_unet
 
 
 def _scene(size: int = 32) -> dict[str, np.ndarray]:
@@ -68,3 +74,18 @@ def test_unet_exact_resume_after_sigkill(home: Path) -> None:
         got = history(client, crashed.info.run_id, key)
         assert [s for s, _ in got] == [s for s, _ in expected], key
         assert max(abs(a - b) for (_, a), (_, b) in zip(got, expected, strict=True)) <= 1e-6, key
+
+
+def test_the_logged_radiounet_serves_over_http_as_in_process(home: Path) -> None:
+    run_id = train_unet(load(PROJECT_ROOT / "configs/default.yaml", f"{TINY_UNET} unet_train.steps=4"))
+    model_uri = MlflowClient().get_run(run_id).data.tags["radiodiff.model_uri"]
+    scene = _scene()
+    expected = mlflow.pyfunc.load_model(model_uri).predict(scene)
+    good = {"inputs": {name: values.tolist() for name, values in scene.items()}, "params": {"steps": 2, "seed": 1}}
+    env = {"MLFLOW_TRACKING_URI": os.environ["MLFLOW_TRACKING_URI"]}
+    with served_model(model_uri, env, home) as port:
+        status, body = post(port, good)
+        assert status == 200, body
+        np.testing.assert_array_equal(np.asarray(json.loads(body)["predictions"], np.float32), expected)
+        status, body = post(port, {**good, "params": {"steps": 5000}})
+    assert status == 400 and json.loads(body)["message"].startswith("param 'steps' must be an integer in 1..1000")
