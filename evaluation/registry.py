@@ -28,6 +28,8 @@ HIGHER_IS_BETTER = frozenset({"ssim", "psnr"})  # metric names (after the last "
 LOWER_IS_BETTER = frozenset({"nmse", "rmse", "mae", "rmse_db", "loss"})
 CONTENDER_TAG = "radiodiff.contends.{alias}"  # version tag: value = the metric it contends by
 MAX_SETTLE_ROUNDS = 20  # reads and writes before giving up on an alias that keeps moving
+UNIQUE_VIOLATION_MARKERS = ("UNIQUE constraint failed", "duplicate key value violates unique constraint")
+"""How sqlite and PostgreSQL word a second insert of one alias (MLflow passes the database's message on)."""
 
 
 def champion_uri(name: str = DEFAULT_NAME, alias: str = DEFAULT_ALIAS) -> str:
@@ -128,8 +130,19 @@ def settle_alias(
         best = _best(contenders, holder, metric)
         if holder is not None and str(holder.version) == str(best.version):
             return first, holder
-        client.set_registered_model_alias(name, alias, str(best.version))
+        _write_alias(client, name, alias, str(best.version))
     raise RuntimeError(f"alias {alias} of {name} still moved after {MAX_SETTLE_ROUNDS} writes: is a job looping?")
+
+
+def _write_alias(client: mlflow.MlflowClient, name: str, alias: str, version: str) -> None:
+    """Point `alias` at `version`. MLflow's store creates a new alias by a read then an insert, so two jobs writing
+    it for the first time at once make one insert fail on the alias's unique key: the other job wrote it, and the
+    next read of `settle_alias` decides."""
+    try:
+        client.set_registered_model_alias(name, alias, version)
+    except MlflowException as err:
+        if not any(marker in str(err) for marker in UNIQUE_VIOLATION_MARKERS):
+            raise
 
 
 def _contenders(name: str, metric: str, alias: str, client: mlflow.MlflowClient) -> list[ModelVersion]:

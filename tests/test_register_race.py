@@ -104,7 +104,8 @@ def test_two_processes_registering_at_once_leave_champion_on_the_better(mlflow_s
     for round_ in range(rounds):  # both jobs start each round together
         deadline = time.monotonic() + 120
         while not all((tmp_path / f"ready-{round_}-{score}").exists() for score in (WORSE, BETTER)):
-            assert time.monotonic() < deadline and all(job.poll() is None for job in jobs), "a job did not get ready"
+            dead = [job.communicate()[1][-2000:] for job in jobs if job.poll() is not None]
+            assert time.monotonic() < deadline and not dead, f"a job did not get ready: {dead}"
             time.sleep(0.01)
         (tmp_path / f"go-{round_}").touch()
     outputs = [job.communicate(timeout=120) for job in jobs]
