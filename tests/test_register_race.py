@@ -101,14 +101,18 @@ def test_two_processes_registering_at_once_leave_champion_on_the_better(mlflow_s
         )
         for score in (WORSE, BETTER)
     ]
-    for round_ in range(rounds):  # both jobs start each round together
-        deadline = time.monotonic() + 120
-        while not all((tmp_path / f"ready-{round_}-{score}").exists() for score in (WORSE, BETTER)):
-            dead = [job.communicate()[1][-2000:] for job in jobs if job.poll() is not None]
-            assert time.monotonic() < deadline and not dead, f"a job did not get ready: {dead}"
-            time.sleep(0.01)
-        (tmp_path / f"go-{round_}").touch()
-    outputs = [job.communicate(timeout=120) for job in jobs]
+    try:
+        for round_ in range(rounds):  # both jobs start each round together
+            deadline = time.monotonic() + 120
+            while not all((tmp_path / f"ready-{round_}-{score}").exists() for score in (WORSE, BETTER)):
+                dead = [job.communicate()[1][-2000:] for job in jobs if job.poll() is not None]
+                assert time.monotonic() < deadline and not dead, f"a job did not get ready: {dead}"
+                time.sleep(0.01)
+            (tmp_path / f"go-{round_}").touch()
+        outputs = [job.communicate(timeout=120) for job in jobs]
+    finally:  # a job left waiting for its next round would poll forever
+        for job in jobs:
+            job.kill()
     assert [job.returncode for job in jobs] == [0, 0], [err[-2000:] for _, err in outputs]
     client = MlflowClient(mlflow_store)
     for round_ in range(rounds):
