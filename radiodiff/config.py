@@ -61,7 +61,7 @@ LDM_TRAINING = TrainConfig(
 """`ldm_train` defaults: 1500 steps (~7 min on 2 CPU cores), 64 validation maps."""
 UNET_TRAINING = TrainConfig(
     steps=1500,
-    lr=1e-3,
+    lr=2e-3,
     betas=(0.9, 0.999),
     weight_decay=1e-4,
     lr_floor=0.05,
