@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
-from training_helpers import PROJECT_ROOT, TINY_LDM, TINY_UNET, write_vae_package
+from PIL import Image
+from training_helpers import PROJECT_ROOT, TINY_LDM, TINY_UNET, run_radiodiff, write_vae_package
 
 from evaluation.evaluate import evaluate
 from radiodiff.config import load
@@ -73,7 +75,7 @@ def test_compare_scores_both_models_on_the_same_maps_in_one_table(trained: dict[
     assert f"{label}_rmse" in per_map["columns"]
 
 
-def test_a_registered_radiounet_goes_to_radiounet_never_to_radiodiff(trained: dict[str, str]) -> None:
+def test_a_registered_radiounet_goes_to_radiounet_never_to_radiodiff(trained: dict[str, str], home: Path) -> None:
     client = MlflowClient()
     config = load(None, TINY_UNET)
     evaluate(config, f"runs:/{trained['radiounet']}/model", split="val", register=True)
@@ -91,3 +93,11 @@ def test_a_registered_radiounet_goes_to_radiounet_never_to_radiodiff(trained: di
     assert len(client.search_model_versions("name = 'radiounet'")) == 1
     loaded = mlflow.pyfunc.load_model("models:/radiounet@champion")
     assert loaded.metadata.metadata["radiodiff_model_type"] == {"type": "radiounet"}
+
+    buildings = np.zeros((40, 24), np.uint8)
+    buildings[4:12, 6:14] = 255
+    Image.fromarray(buildings).save(home / "b.png")
+    args = ["--model", "models:/radiounet@champion", "--buildings", str(home / "b.png"), "--tx", "30,12"]
+    done = run_radiodiff(["predict", *args, "--out", str(home / "o")], home)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert np.load(home / "o.npy").shape == (40, 24)
