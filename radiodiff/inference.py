@@ -18,6 +18,7 @@ from typing import Any
 import mlflow
 import numpy as np
 import torch
+import yaml
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
@@ -237,9 +238,10 @@ def load_map_predictor(uri: str, device: str = "cpu") -> MapPredictor:
 
 def model_run_id(uri: str) -> str:
     """The id of the run that logged the model `uri` (`runs:/<id>/...`, `models:/<name>/<version>`, `models:/<name>@
-    <alias>`, `models:/<model_id>`); "" for a local folder or a model whose run is unknown."""
+    <alias>`, `models:/<model_id>`, a local MLflow model folder: its MLmodel's `run_id`); "" where it is unknown."""
     if Path(uri).is_dir():
-        return ""
+        found = sorted(Path(uri).rglob("MLmodel"))
+        return str(yaml.safe_load(found[0].read_text()).get("run_id") or "") if found else ""
     if uri.startswith("runs:/"):
         return uri.removeprefix("runs:/").strip("/").partition("/")[0]
     name, _, ref = uri.removeprefix("models:/").partition("/")

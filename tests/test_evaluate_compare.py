@@ -43,24 +43,27 @@ def test_compare_scores_both_models_on_the_same_maps_in_one_table(trained: dict[
     with pytest.raises(ModelNotFound, match="models:/nope/1"):  # refused before any run is made
         evaluate(config, ldm_uri, compare=["models:/nope/1"])
     assert len(client.search_runs([client.get_experiment_by_name("Default").experiment_id])) == 2
-    both = client.get_run(evaluate(config, ldm_uri, split="val", compare=[unet_uri]))
+    folder = mlflow.artifacts.download_artifacts(unet_uri, dst_path=str(home / "model"))  # the same, as a folder
+    both = client.get_run(evaluate(config, ldm_uri, split="val", compare=[unet_uri, folder]))
     alone = client.get_run(evaluate(config, unet_uri, split="val"))
 
     label = f"radiounet-{trained['radiounet'][:8]}"
     for key in METRICS:  # the same maps and the same metric code: the RadioUNet's own evaluation, to the bit
         assert both.data.metrics[f"compare/{label}/{key}"] == alone.data.metrics[f"test/{key}"], key
+        assert both.data.metrics[f"compare/{label}-2/{key}"] == alone.data.metrics[f"test/{key}"], key
     assert both.data.metrics["baseline/test_rmse"] == alone.data.metrics["baseline/test_rmse"]
-    assert both.data.params["compare"] == unet_uri and "compare" not in alone.data.params
+    assert both.data.params["compare"] == f"{unet_uri} {folder}" and "compare" not in alone.data.params
 
     table = _artifact_json(client, both.info.run_id, "evaluation/comparison.json", home / "dl")
     rows = dict(zip(table["columns"], zip(*table["data"], strict=True), strict=True))
     methods = list(rows["method"])
-    assert methods[:3] == [
+    assert methods[:4] == [
         "free space (fitted on the training maps)",
         f"RadioDiff (run {trained['radiodiff'][:8]}), evaluated",
         f"RadioUNet (run {trained['radiounet'][:8]})",
+        f"RadioUNet (run {trained['radiounet'][:8]})",  # the local folder's MLmodel names its run
     ]
-    ours, published = rows["data"][:3], rows["data"][3:]
+    ours, published = rows["data"][:4], rows["data"][4:]
     assert len(set(ours)) == 1 and ours[0].endswith("val split, 2 maps at 32x32")
     assert set(published) == {"RadioMapSeer DPM 256x256 (published)"}
     assert (rows["rmse"][methods.index("RadioUNet")], rows["rmse"][methods.index("RadioDiff (paper)")]) == (
