@@ -70,7 +70,8 @@ UNET_TRAINING = TrainConfig(
     sample_every=250,
     checkpoint_every=500,
 )
-"""`unet_train` defaults (the RadioUNet baseline): 1500 steps (~2.5 min on 2 CPU cores), 64 validation maps."""
+"""`unet_train` defaults (the RadioUNet baseline): 1500 steps (~2.5 min of training, ~3 min in all, on 2 CPU cores),
+64 validation maps."""
 
 
 @dataclass(frozen=True)
