@@ -59,3 +59,11 @@ def test_conda_env_pins_match_pyproject() -> None:
     pip_section = next(d["pip"] for d in conda["dependencies"] if isinstance(d, dict))
     assert sorted(d for d in pip_section if not d.startswith("-e")) == sorted(pyproject)
     assert "python=3.11" in conda["dependencies"]
+
+
+def test_evaluate_compare_takes_several_uris_in_one_parameter() -> None:
+    entry = load_project(str(ROOT)).get_entry_point("evaluate")
+    uris = "runs:/a/model models:/radiounet@champion"
+    argv = shlex.split(entry.compute_command({"model": "runs:/b/model", "compare": uris}, storage_dir=None))
+    args = build_parser().parse_args(["evaluate", *_drop_empty_values(argv[2:])])
+    assert (args.model, args.compare) == ("runs:/b/model", uris)
