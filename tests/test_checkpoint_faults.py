@@ -14,7 +14,16 @@ from urllib.parse import urlparse
 import pytest
 import torch
 from mlflow.tracking import MlflowClient
-from training_helpers import PROJECT_ROOT, TINY_VAE, error_lines, history, run_mlflow, run_radiodiff, runs_by_start
+from training_helpers import (
+    PROJECT_ROOT,
+    TINY_VAE,
+    assert_same_history,
+    error_lines,
+    history,
+    run_mlflow,
+    run_radiodiff,
+    runs_by_start,
+)
 
 from radiodiff.config import Config
 from radiodiff.jobs.common import find_checkpoint
@@ -165,8 +174,7 @@ def _assert_finished_like(run_id: str, uninterrupted: dict[str, list[tuple[int, 
     assert client.get_run(run_id).info.status == "FINISHED"
     for key in COMPARED:
         got = history(client, run_id, key)
-        assert [s for s, _ in got] == [s for s, _ in uninterrupted[key]], key  # no step missing, none duplicated
-        assert max(abs(a - b) for (_, a), (_, b) in zip(got, uninterrupted[key], strict=True)) <= 1e-6, key
+        assert_same_history(got, uninterrupted[key], key)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from training_helpers import PROJECT_ROOT, TINY_LDM, history, run_radiodiff, runs_by_start, write_vae_package
+from training_helpers import (
+    PROJECT_ROOT,
+    TINY_LDM,
+    assert_same_history,
+    history,
+    run_radiodiff,
+    runs_by_start,
+    write_vae_package,
+)
 
 from radiodiff.config import ConfigError, load
 from radiodiff.jobs.train_ldm import train_ldm
@@ -55,5 +63,4 @@ def test_ldm_exact_resume_after_sigkill(home: Path) -> None:
     for key in ("train/loss", "train/loss_c", "train/loss_eps", "val/rmse"):
         expected = history(client, uninterrupted.info.run_id, key)
         got = history(client, crashed.info.run_id, key)
-        assert [s for s, _ in got] == [s for s, _ in expected], key
-        assert max(abs(a - b) for (_, a), (_, b) in zip(got, expected, strict=True)) <= 1e-6, key
+        assert_same_history(got, expected, key)

@@ -13,7 +13,15 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 from serving_helpers import post, served_model
-from training_helpers import PROJECT_ROOT, TINY_UNET, history, run_mlflow, run_radiodiff, runs_by_start
+from training_helpers import (
+    PROJECT_ROOT,
+    TINY_UNET,
+    assert_same_history,
+    history,
+    run_mlflow,
+    run_radiodiff,
+    runs_by_start,
+)
 
 from radiodiff.config import load
 from radiodiff.inference import RequestError
@@ -72,8 +80,7 @@ def test_unet_exact_resume_after_sigkill(home: Path) -> None:
     for key in ("train/loss", "train/grad_norm", "val/rmse", "val/ssim"):
         expected = history(client, uninterrupted.info.run_id, key)
         got = history(client, crashed.info.run_id, key)
-        assert [s for s, _ in got] == [s for s, _ in expected], key
-        assert max(abs(a - b) for (_, a), (_, b) in zip(got, expected, strict=True)) <= 1e-6, key
+        assert_same_history(got, expected, key)
 
 
 def test_the_logged_radiounet_serves_over_http_as_in_process(home: Path) -> None:

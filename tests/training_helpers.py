@@ -64,6 +64,13 @@ def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, floa
     return sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
 
 
+def assert_same_history(got: list[tuple[int, float]], expected: list[tuple[int, float]], key: str) -> None:
+    """Two metric histories (`history`) with the same steps (none missing, none duplicated) and values within 1e-6:
+    what an exact resume leaves."""
+    assert [s for s, _ in got] == [s for s, _ in expected], key
+    assert max(abs(a - b) for (_, a), (_, b) in zip(got, expected, strict=True)) <= 1e-6, key
+
+
 def runs_by_start(client: MlflowClient, experiment: str = "Default") -> list:
     experiment_id = client.get_experiment_by_name(experiment).experiment_id
     return client.search_runs([experiment_id], order_by=["attributes.start_time ASC"])
