@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from radiodiff.config import DiffusionConfig
+from radiodiff.data.condition import outdoor_only
 from radiodiff.data.transforms import denormalize
 from radiodiff.diffusion import sample
 from radiodiff.models.latent_codec import LatentCodec
@@ -41,7 +42,7 @@ def sample_maps(
         diffusion: t_eps and the default number of steps.
         steps: sampler steps N (N + 1 network calls); None: `diffusion.sampling_steps`.
     Returns:
-        (B, 1, H, W) radio maps on the [0, 1] grey scale.
+        (B, 1, H, W) radio maps on the [0, 1] grey scale, 0 in the condition's buildings (`outdoor_only`).
     """
     tiled = TiledDenoiser(denoiser)
     size = tuple(cond.shape[-2:])
@@ -58,4 +59,4 @@ def sample_maps(
     maps = denormalize(codec.decode(result.x0)).clamp(0, 1)
     if k > 1:  # the mean of K posterior samples approaches the posterior mean, the map of least squared error
         maps = maps.reshape(-1, k, *maps.shape[1:]).mean(dim=1)
-    return crop_to(maps, size)
+    return outdoor_only(crop_to(maps, size), cond)

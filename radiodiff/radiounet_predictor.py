@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from radiodiff.config import load
-from radiodiff.data.condition import condition_channels
+from radiodiff.data.condition import condition_channels, outdoor_only
 from radiodiff.data.transforms import denormalize
 from radiodiff.models.padding import run_padded
 from radiodiff.models.radiounet import RadioUNet
@@ -33,13 +33,14 @@ PIXELS_PER_PASS = 8 * 256 * 256
 
 @torch.no_grad()
 def unet_maps(model: RadioUNet, cond: torch.Tensor) -> torch.Tensor:
-    """The last stage's radio maps (B, 1, H, W) on the [0, 1] grey scale for conditions (B, C, H, W) of any size.
+    """The last stage's radio maps (B, 1, H, W) on the [0, 1] grey scale (0 in buildings, `outdoor_only`) for
+    conditions (B, C, H, W) of any size.
 
     Shared by validation during training and by the predictor, so both predict the same way.
     """
     per_pass = max(1, PIXELS_PER_PASS // (cond.shape[-2] * cond.shape[-1]))
     chunks = [run_padded(lambda c: model(c)[:, -1:], part, model.multiple) for part in cond.split(per_pass)]
-    return denormalize(torch.cat(chunks)).clamp(0, 1)
+    return outdoor_only(denormalize(torch.cat(chunks)).clamp(0, 1), cond)
 
 
 class RadioUNetPredictor(MapPredictor):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from radiodiff.config import ConfigError, DataConfig
-from radiodiff.data.condition import condition_channels, condition_image, free_space_prior
+from radiodiff.data.condition import condition_channels, condition_image, free_space_prior, outdoor_only
 from radiodiff.data.transforms import normalize
 
 
@@ -35,3 +36,14 @@ def test_static_condition_carries_the_prior_in_its_third_channel_only_when_asked
 def test_the_prior_is_refused_in_the_dynamic_setting() -> None:
     with pytest.raises(ConfigError, match="physics_prior"):
         DataConfig(setting="dynamic", physics_prior=True)
+
+
+def test_predicted_maps_are_zero_in_the_conditions_buildings_and_untouched_elsewhere() -> None:
+    buildings = np.zeros((16, 24), np.uint8)
+    buildings[2:6, 3:9] = 255
+    cond = torch.from_numpy(np.stack([condition_image(buildings, (12, 12), DataConfig())] * 2))
+    maps = torch.rand(2, 1, 16, 24)
+    kept = outdoor_only(maps, cond)
+    inside = torch.from_numpy(buildings > 0)
+    assert (kept[:, 0][:, inside] == 0).all()
+    assert torch.equal(kept[:, 0][:, ~inside], maps[:, 0][:, ~inside])

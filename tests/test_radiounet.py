@@ -47,6 +47,7 @@ def test_maps_of_any_size_are_padded_and_cropped_back(size: tuple[int, int]) -> 
     maps = unet_maps(net, cond)
     assert maps.shape == (2, 1, *size)
     assert maps.min() >= 0 and maps.max() <= 1
+    assert (maps[cond[:, :1] > 0] == 0).all() and (maps[cond[:, :1] < 0] > 0).any()  # 0 in buildings only
     torch.testing.assert_close(unet_maps(net, cond[1:]), maps[1:])  # each map is its own
 
 

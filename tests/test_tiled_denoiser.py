@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from radiodiff.config import DiffusionConfig, LDMConfig, VAEConfig
+from radiodiff.data.condition import outdoor_only
 from radiodiff.diffusion import sample
 from radiodiff.generation import sample_maps
 from radiodiff.models.latent_codec import LatentCodec
@@ -118,7 +119,8 @@ def test_sample_maps_returns_the_condition_size(unet: ConditionalUNet, size: tup
     assert maps.shape == (2, 1, *size) and 0 <= maps.min() <= maps.max() <= 1
     if size == TILE_MAP:
         plain = sample(unet, cond, (2, 3, 8, 8), [3, 4], 2, diffusion.t_eps)
-        assert torch.equal(maps, (codec.decode(plain.x0) * 0.5 + 0.5).clamp(0, 1))
+        assert torch.equal(maps, outdoor_only((codec.decode(plain.x0) * 0.5 + 0.5).clamp(0, 1), cond))
+    assert (maps[cond[:, :1] > 0] == 0).all()  # the condition's building cells
 
 
 def test_tiles_run_on_the_device_of_the_inputs() -> None:

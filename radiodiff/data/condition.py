@@ -10,11 +10,12 @@ as in RadioDiff-k2 and the ICASSP 2025 challenge entries.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from radiodiff.config import DataConfig
 from radiodiff.data.transforms import normalize, render_tx
 
-__all__ = ["CONDITION_INPUTS", "condition_channels", "condition_image", "needs_cars"]
+__all__ = ["CONDITION_INPUTS", "condition_channels", "condition_image", "needs_cars", "outdoor_only"]
 
 CONDITION_INPUTS = {"static": ("buildings", "tx"), "dynamic": ("buildings", "tx", "cars")}
 """The scene inputs a model of each setting takes (the predictor's and the served model's input names)."""
@@ -69,3 +70,18 @@ def condition_image(
     if cars.shape != buildings.shape:
         raise ValueError(f"cars {cars.shape} and buildings {buildings.shape} differ in size")
     return normalize(np.stack([buildings, marker, cars]))
+
+
+def outdoor_only(maps: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    """Predicted maps with every building cell set to 0, where the data's maps are 0 by definition (FACTS §1).
+
+    The building layout is an input, so a predictor knows these cells exactly; the fitted free-space baseline
+    (evaluation/baselines.py) writes them the same way. Every model type's predictions go through here.
+
+    Args:
+        maps: (B, 1, H, W) radio maps on the [0, 1] grey scale.
+        cond: (B, C, H, W) condition images from `condition_image` (channel 0: the buildings, 1 inside).
+    Returns:
+        (B, 1, H, W) maps, 0 wherever cond's building channel is.
+    """
+    return maps * (cond[:, :1] < 0).to(maps.dtype)
