@@ -308,7 +308,10 @@ class DiffusionConfig:
     vae_uri: str = ""
     """The frozen first stage: `runs:/<id>/vae`, `models:/radiodiff-vae/<version>` or a package folder."""
     t_eps: float = 1e-4
-    """Training times are drawn from U(t_eps, 1)."""
+    """Smallest training time (and the sampler's last call)."""
+    time_power: float = 1.0
+    """Density of the training times: 1 draws them from U(t_eps, 1) (the paper); p > 1 from
+    t_eps + (1 - t_eps)(1 - u^p), more of them at high noise (`radiodiff.diffusion.process.uniform_to_time`)."""
     sampling_steps: int = 5
     """Sampler steps N (N + 1 network calls)."""
     samples_averaged: int = 1
@@ -321,6 +324,7 @@ class DiffusionConfig:
 
     def __post_init__(self) -> None:
         _require(0 < self.t_eps < 0.5, "t_eps", self.t_eps, "0 < x < 0.5")
+        _require(1 <= self.time_power <= 8, "time_power", self.time_power, "1 .. 8 (1: uniform)")
         _require(self.sampling_steps >= 1, "sampling_steps", self.sampling_steps, ">= 1")
         _require(1 <= self.samples_averaged <= 64, "samples_averaged", self.samples_averaged, "1 .. 64")
         _require(self.scale_factor >= 0, "scale_factor", self.scale_factor, ">= 0 (0: estimate)")

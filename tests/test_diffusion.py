@@ -81,6 +81,17 @@ def test_time_sampling_stays_in_eps_to_one():
     assert edges[0] == torch.tensor(T_EPS) and edges[1] < 1
 
 
+def test_a_time_power_above_one_moves_training_toward_pure_noise():
+    u = torch.rand(200_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    uniform, squared = uniform_to_time(u, T_EPS), uniform_to_time(u, T_EPS, power=2.0)
+    assert torch.equal(uniform_to_time(u, T_EPS, power=1.0), uniform)  # the paper's times, bit for bit
+    assert squared.min() >= T_EPS and squared.max() < 1
+    # 1 - t = (1 - t_eps) u^2: P(t > 0.9) = P(u < sqrt(0.1 / (1 - t_eps))) = 0.316, against 0.1 for the uniform.
+    assert (squared > 0.9).double().mean().item() == pytest.approx(math.sqrt(0.1 / (1 - T_EPS)), abs=0.005)
+    assert (uniform > 0.9).double().mean().item() == pytest.approx(0.1, abs=0.005)
+    torch.testing.assert_close(1 - squared, (1 - T_EPS) * u.square(), **F64)
+
+
 def test_precondition_and_network_targets_are_inverse():
     x_t, c, eps = _x0(0), _x0(1), _x0(2)
     t = torch.tensor([T_EPS, 0.5, 1.0], dtype=torch.float64)

@@ -19,16 +19,24 @@ def append_dims(t: torch.Tensor, ndim: int) -> torch.Tensor:
     return t.reshape(-1, *([1] * (ndim - 1)))
 
 
-def uniform_to_time(u: torch.Tensor, t_eps: float) -> torch.Tensor:
-    """Map u ~ U[0, 1) to t ~ U[t_eps, 1); the clamp keeps rounding from ever giving t = 1.
+def uniform_to_time(u: torch.Tensor, t_eps: float, power: float = 1.0) -> torch.Tensor:
+    """Map u ~ U[0, 1) to a training time in [t_eps, 1); the clamp keeps rounding from ever giving t = 1.
+
+    power = 1: t ~ U[t_eps, 1), the paper's times. power p > 1: t = t_eps + (1 - t_eps)(1 - u^p), so the distance
+    from pure noise, 1 - t, has the density of (1 - t_eps) u^p and training concentrates at high noise: at N = 1 the
+    sampler's one call at t = 1 is the whole map from the condition (p = 2 puts 32 % of the draws above t = 0.9,
+    against 10 % for the uniform). The time density as a design choice: Esser et al. 2024 (arXiv:2403.03206, Sec. 3.1).
 
     Args:
         u: uniform draws in [0, 1), any shape.
         t_eps: smallest training time (`DiffusionConfig.t_eps`).
+        power: p (`DiffusionConfig.time_power`), >= 1.
     Returns:
         Times of the same shape and dtype, in [t_eps, 1).
     """
     below_one = torch.nextafter(torch.ones((), dtype=u.dtype), torch.zeros((), dtype=u.dtype))
+    if power != 1.0:
+        u = 1.0 - u.pow(power)
     # t ~ U(eps, 1) (FACTS §2; public code `forward`: rand * (1 - eps) + eps).
     return (t_eps + (1.0 - t_eps) * u).clamp(t_eps, below_one.item())
 

@@ -51,7 +51,8 @@ class LDMTask:
         generators = make_generators(step_seeds(batch, self.config.ldm_train.seed, step), len(batch["map_id"]))
         mean, std = self._moments(batch)  # (B, C_lat, h, w)
         z0 = self.codec.sample(mean, std, per_sample_noise(generators, mean.shape[1:], mean.device, mean.dtype))
-        t = uniform_to_time(per_sample_uniform(generators, z0.device), self.config.diffusion.t_eps)
+        diffusion = self.config.diffusion
+        t = uniform_to_time(per_sample_uniform(generators, z0.device), diffusion.t_eps, diffusion.time_power)
         noise = per_sample_noise(generators, z0.shape[1:], z0.device, z0.dtype)
         terms = training_loss(modules["denoiser"], z0, batch["cond"], t, noise)
         logs = {"loss": terms.loss.detach(), "loss_c": terms.loss_c.detach(), "loss_eps": terms.loss_eps.detach()}
