@@ -31,16 +31,29 @@ def build(cls: type, values: dict[str, Any], where: str = "") -> Any:
     if not isinstance(values, dict):
         raise ConfigError(f"{where or 'config'}: expected a mapping of keys, got {values!r}")
     hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, raw in values.items():
-        if key not in names:
-            raise ConfigError(_unknown_key_message(f"{where}{key}", key, names))
+        if key not in fields:
+            raise ConfigError(_unknown_key_message(f"{where}{key}", key, list(fields)))
+        if isinstance(raw, dict):  # a section given in part: its other keys keep this field's own defaults
+            raw = {**_field_default_values(fields[key]), **raw}
         kwargs[key] = _convert(hints[key], raw, f"{where}{key}")
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as err:  # __post_init__ checks name the field; add its section
         raise ConfigError(f"{where}{err}") from None
+
+
+def _field_default_values(field: dataclasses.Field) -> dict[str, Any]:
+    """The plain values of a section field's default (e.g. `ldm_train`'s LDM_TRAINING, not TrainConfig()'s)."""
+    if field.default is not dataclasses.MISSING:
+        default = field.default
+    elif field.default_factory is not dataclasses.MISSING:
+        default = field.default_factory()
+    else:
+        return {}
+    return to_dict(default) if dataclasses.is_dataclass(default) else {}
 
 
 def to_dict(obj: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,16 @@ def _write(path: Path, text: str) -> Path:
 
 def test_the_built_in_defaults_are_the_default_yaml() -> None:
     assert load(PROJECT_ROOT / "configs/default.yaml") == Config() == load()
+
+
+def test_a_key_set_alone_keeps_the_rest_of_its_section_at_that_sections_defaults(tmp_path: Path) -> None:
+    """`ldm_train` and `vae_train` share one class with two sets of defaults: one key must not reset the others."""
+    overridden = load(None, "ldm_train.lr=2e-3 vae_train.steps=10")
+    assert overridden.ldm_train == replace(Config().ldm_train, lr=2e-3)
+    assert overridden.vae_train == replace(Config().vae_train, steps=10)
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("unet_train:\n  steps: 20\n")
+    assert load(partial).unet_train == replace(Config().unet_train, steps=20)
 
 
 def test_worker_counts_are_speed_only_and_the_generated_size_follows_the_training_size() -> None:
