@@ -313,8 +313,9 @@ class DiffusionConfig:
     """Density of the training times: 1 draws them from U(t_eps, 1) (the paper configs); p > 1 from
     t_eps + (1 - t_eps)(1 - u^p), more of them at high noise (`radiodiff.diffusion.process.uniform_to_time`).
     CPU default 2: test RMSE 0.121 against 0.128 for the uniform at the same 1500 steps (docs/quality.md)."""
-    sampling_steps: int = 5
-    """Sampler steps N (N + 1 network calls)."""
+    sampling_steps: int = 1
+    """Sampler steps N (N + 1 network calls). CPU default 1: at this budget one call at t = 1 (the model's
+    estimate of the posterior mean, then the t_eps step) scores best (docs/quality.md); the paper configs: 5."""
     samples_averaged: int = 1
     """Samples averaged into each predicted map (1: one sample, as the paper). The mean of K samples approaches
     the posterior mean, the map of least squared error, at K times the sampling cost."""
