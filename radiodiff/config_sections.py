@@ -83,7 +83,7 @@ class DataConfig:
     crop_tx_margin: int = 4
     """Minimum distance in pixels between the transmitter and the crop border."""
     batch_size: int = 8
-    """Samples per optimisation step (per process)."""
+    """Samples per micro-batch (per process) of every stage whose own `*_train.batch_size` is 0."""
     num_workers: int = field(default=0, metadata=SPEED_ONLY)
     """DataLoader worker processes."""
 
@@ -227,6 +227,8 @@ class TrainConfig:
     """Max global gradient norm (clipped before the optimiser step); 0 disables clipping."""
     grad_accum: int = 1
     """Micro-batches accumulated per optimisation step."""
+    batch_size: int = 0
+    """Maps per micro-batch and process for this stage; 0: `data.batch_size` (`batch_for`)."""
     ema_decay: float = 0.999
     """Decay of the exponential moving average of the weights; 0 disables EMA."""
     mixed_precision: Literal["auto", "no", "bf16"] = "auto"
@@ -249,6 +251,10 @@ class TrainConfig:
     """Seconds a process waits in a collective (gradients, validation, checkpoints) before the job fails: a
     process that died takes the others down within this time, leaving the last checkpoint usable."""
 
+    def batch_for(self, data: DataConfig) -> int:
+        """This stage's maps per micro-batch and process: its own `batch_size`, else the data section's."""
+        return self.batch_size or data.batch_size
+
     def __post_init__(self) -> None:
         _require(self.steps >= 1, "steps", self.steps, ">= 1")
         _require(self.lr > 0, "lr", self.lr, "> 0")
@@ -259,6 +265,7 @@ class TrainConfig:
         _require(self.poly_power > 0, "poly_power", self.poly_power, "> 0")
         _require(self.grad_clip >= 0, "grad_clip", self.grad_clip, ">= 0")
         _require(self.grad_accum >= 1, "grad_accum", self.grad_accum, ">= 1")
+        _require(self.batch_size >= 0, "batch_size", self.batch_size, ">= 0 (0: data.batch_size)")
         _require(0 <= self.ema_decay < 1, "ema_decay", self.ema_decay, "0 <= x < 1")
         for key in ("val_every", "sample_every", "checkpoint_every", "nan_max_consecutive"):
             _require(getattr(self, key) >= 1, key, getattr(self, key), ">= 1")

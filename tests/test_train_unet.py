@@ -96,3 +96,11 @@ def test_the_logged_radiounet_serves_over_http_as_in_process(home: Path) -> None
         np.testing.assert_array_equal(np.asarray(json.loads(body)["predictions"], np.float32), expected)
         status, body = post(port, {**good, "params": {"steps": 5000}})
     assert status == 400 and json.loads(body)["message"].startswith("param 'steps' must be an integer in 1..1000")
+
+
+def test_a_stage_batch_size_overrides_the_data_sections(home: Path) -> None:
+    """`unet_train.batch_size` sets the maps per step of this stage only (`data.batch_size` is 4 in TINY_UNET)."""
+    config = load(PROJECT_ROOT / "configs/default.yaml", f"{TINY_UNET} unet_train.steps=2 unet_train.batch_size=2")
+    run = MlflowClient().get_run(train_unet(config))
+    assert (run.data.params["global_batch"], run.data.params["cfg.unet_train.batch_size"]) == ("2", "2")
+    assert run.data.params["cfg.data.batch_size"] == "4"

@@ -46,7 +46,7 @@ def validation_maps(data: TrainingData, config: Config, train: TrainConfig) -> D
     val = data.splits["val"]
     if train.val_batches == 0:
         return val
-    return Subset(val, range(min(len(val), train.val_batches * config.data.batch_size)))
+    return Subset(val, range(min(len(val), train.val_batches * train.batch_for(config.data))))
 
 
 def map_baselines(data: TrainingData, config: Config, train: TrainConfig) -> dict[str, float]:

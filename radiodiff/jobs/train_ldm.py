@@ -46,7 +46,7 @@ def _build_task(config: Config, data: TrainingData) -> tuple[LDMTask, Dataset, C
     train_set: Dataset = data.splits["train"]
     codec = LatentCodec(vae, config.diffusion.scale_factor or 1.0)
     if config.diffusion.cache_latents and config.data.crop_size is None:
-        train_set = cache_latents(train_set, codec, batch_size=config.data.batch_size)
+        train_set = cache_latents(train_set, codec, batch_size=config.ldm_train.batch_for(config.data))
     if config.diffusion.scale_factor == 0:
         source = train_set if hasattr(train_set, "means") else cache_latents(data.splits["train"], codec)
         config = config.with_overrides({"diffusion.scale_factor": estimate_scale_factor(source)})

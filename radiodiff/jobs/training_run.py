@@ -108,7 +108,7 @@ def _train(
         data = prepare_data(config, seed=train.seed)
     torch.manual_seed(train.seed)
     task, train_set, config = job.build_task(config, data)
-    global_batch = config.data.batch_size * state.num_processes * train.grad_accum
+    global_batch = train.batch_for(config.data) * state.num_processes * train.grad_accum
     with _job_run(state, job, config, run_id, nested) as tracker:
         run_id = _on_main_then_everywhere(state, lambda: tracker.run_id)
         if tracker is not None:

@@ -57,7 +57,7 @@ def build_accelerator(train: TrainConfig) -> Accelerator:
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
     plugin = GradientAccumulationPlugin(num_steps=train.grad_accum, sync_with_dataloader=False)
-    # split_batches: the loader yields global batches (data.batch_size x processes) and each process takes an
+    # split_batches: the loader yields global batches (the stage's batch x processes) and each process takes an
     # equal slice, so the epoch, its order and its end are those of one process whatever the process count.
     # rng_types=[]: the data order is seeded per epoch by ResumableSampler, identical on every process.
     return Accelerator(
@@ -97,7 +97,7 @@ class Trainer:
         self.sampler = ResumableSampler(len(self.train_set), seed=train.seed)
         loader = DataLoader(
             self.train_set,
-            batch_size=config.data.batch_size * self.accelerator.num_processes,  # global batches (split_batches)
+            batch_size=train.batch_for(config.data) * self.accelerator.num_processes,  # global (split_batches)
             sampler=self.sampler,
             num_workers=config.data.num_workers,
             drop_last=True,
@@ -142,7 +142,7 @@ class Trainer:
         """The first global validation batch (the sample grid's), and this process's share of the first
         `val_batches` global batches (each map is scored by one process)."""
         count = self.train.val_batches or None
-        global_batch = self.config.data.batch_size * self.accelerator.num_processes
+        global_batch = self.train.batch_for(self.config.data) * self.accelerator.num_processes
         loader = DataLoader(self.val_set, batch_size=global_batch, shuffle=False)
         batches = []
         for i, batch in enumerate(loader):
@@ -150,7 +150,7 @@ class Trainer:
                 break
             batches.append(send_to_device(batch, self.accelerator.device))
         if not batches:
-            raise ValueError("the validation split is empty: lower data.batch_size or add maps")
+            raise ValueError("the validation split is empty: lower the batch size or add maps")
         return batches[0], share_of_batches(batches, self.accelerator)
 
     # ----- the loop -----------------------------------------------------------------------------------
