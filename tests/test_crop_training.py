@@ -26,7 +26,7 @@ VAE = (
 LDM = (
     "ldm.channels=8 ldm.channel_mult=[1,2] ldm.attention_heads=2 ldm.window_size=4 "
     "diffusion.sampling_steps=2 diffusion.scale_factor=0 ldm_train.steps=4 ldm_train.warmup_steps=2 "
-    "ldm_train.val_every=2 ldm_train.sample_every=2 ldm_train.val_batches=1 ldm_train.batch_size=0"
+    "ldm_train.val_every=2 ldm_train.sample_every=2 ldm_train.val_batches=1"
 )
 
 

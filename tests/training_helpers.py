@@ -83,8 +83,7 @@ TINY_LDM = (
     "ldm.channels=8 ldm.channel_mult=[1,2] ldm.attention_heads=2 ldm.window_size=4 "
     "diffusion.sampling_steps=2 diffusion.scale_factor=0 "
     "ldm_train.steps=12 ldm_train.warmup_steps=2 ldm_train.val_every=4 ldm_train.sample_every=4 "
-    "ldm_train.checkpoint_every=4 ldm_train.val_batches=1 ldm_train.batch_size=0 "
-    "tracking.log_every=2 tracking.system_metrics=false"
+    "ldm_train.checkpoint_every=4 ldm_train.val_batches=1 tracking.log_every=2 tracking.system_metrics=false"
 )
 
 # A RadioUNet small enough for a few CPU steps on the 32x32 maps of TINY_LDM's data set (the same generated maps).
