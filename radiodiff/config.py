@@ -58,8 +58,8 @@ LDM_TRAINING = TrainConfig(
     sample_every=400,
     checkpoint_every=400,
 )
-"""`ldm_train` defaults: 1200 steps (~6.5 min on 2 CPU cores; with the VAE's 300, `main` fits in 12 minutes), 64
-validation maps."""
+"""`ldm_train` defaults: 1200 steps (~6 min on 2 CPU cores; with the VAE's 300, `main` takes about 10.5 minutes),
+64 validation maps."""
 UNET_TRAINING = TrainConfig(
     steps=1500,
     lr=2e-3,
