@@ -18,11 +18,16 @@ TARGET_RMSE_RATIO = 0.7
 """Issue #13: the champion's test RMSE at most this fraction of the fitted free-space baseline's."""
 
 
+def _store_uri(home: Path) -> str:
+    """The sqlite tracking store of a main run's folder."""
+    return f"sqlite:///{home / 'mlflow.db'}"
+
+
 def _mlflow_run(entry_point: str, home: Path, *params: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "mlflow", "run", str(PROJECT_ROOT), "-e", entry_point, "--env-manager", "local"]
     for param in params:
         command += ["-P", param]
-    env = {**os.environ, "RADIODIFF_HOME": str(home), "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
+    env = {**os.environ, "RADIODIFF_HOME": str(home), "MLFLOW_TRACKING_URI": _store_uri(home)}
     for variable in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
         env.pop(variable, None)
     return subprocess.run(command, cwd=home, env=env, capture_output=True, text=True)
@@ -33,7 +38,7 @@ class MainRun:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.client = MlflowClient(tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+        self.client = MlflowClient(tracking_uri=_store_uri(home))
 
     def runs(self) -> list[Run]:
         return self.client.search_runs([self.client.get_experiment_by_name("Default").experiment_id])
@@ -73,7 +78,7 @@ def test_main_pipeline_leaves_a_loadable_champion_and_reuses_its_steps(main_run:
         "b = np.zeros((1, 64, 64), np.float32); t = np.zeros((1, 64, 64), np.float32); t[0, 30, 30] = 1\n"
         "print(m.predict({'buildings': b, 'tx': t}).shape)\n"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{main_run.home / 'mlflow.db'}"}
+    env = {**os.environ, "MLFLOW_TRACKING_URI": _store_uri(main_run.home)}
     loaded = subprocess.run([sys.executable, "-c", script], cwd=main_run.home, env=env, capture_output=True, text=True)
     assert loaded.returncode == 0 and "(1, 64, 64)" in loaded.stdout, loaded.stderr[-2000:]
 
