@@ -137,8 +137,11 @@ def _summary_table(summary: RunSummary) -> Table:
     losses = {m.key: m for m in summary.losses}
     if "train/loss" in losses:
         rows.insert(3, ["final / best train/loss", _final_best(losses["train/loss"].final, losses["train/loss"].best)])
-    if summary.phase_switch is not None:
-        rows.append(["phases", f"VAE until step {summary.phase_switch}, then VAE-GAN"])
+    switch, last = summary.phase_switch, summary.last_step
+    if switch is not None and last is not None and switch <= last:
+        rows.append(["phases", f"VAE until step {switch}, then VAE-GAN"])
+    elif switch is not None:
+        rows.append(["phases", f"VAE only (the VAE-GAN phase would start at step {switch})"])
     if summary.last_event:
         rows.append(["last event", summary.last_event])
     return Table(["quantity", "value"], rows)
