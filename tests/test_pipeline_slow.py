@@ -87,11 +87,6 @@ def test_main_pipeline_leaves_a_loadable_champion_and_reuses_its_steps(main_run:
     assert sorted(r.data.tags.get("radiodiff.entry_point", "") for r in main_run.runs()).count("train_ldm") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #13 open: the shipped defaults reach 0.79 x free space (test RMSE 0.1145 against 0.1455), SSIM "
-    "0.646 against 0.694 (docs/quality.md); strict, so meeting the target turns this red until the mark goes",
-)
 def test_the_champion_is_clearly_better_than_free_space_on_the_test_split(main_run: MainRun) -> None:
     metrics = main_run.of("evaluate").data.metrics
     assert metrics["test/rmse"] <= TARGET_RMSE_RATIO * metrics["baseline/test_rmse"]
