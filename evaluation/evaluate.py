@@ -70,8 +70,10 @@ def evaluate(
     compared = compared_models(compare, datasets[split], device)  # before the run: a bad URI leaves no run
     baseline = fit_free_space(datasets["train"])
     with start_run("evaluate", eval_config, run_name=f"evaluate-{split}", nested=nested) as tracker:
-        params = {"model_uri": model_uri, "split": split, "steps": steps or "model default"}
-        tracker.log_params({**params, **({"compare": " ".join(compare)} if compare else {})})
+        # Names of their own: `mlflow run -e evaluate` has already logged the entry point's parameters as given
+        # (`steps`, `compare`, ...), and MLflow refuses a second value for a param.
+        params = {"model_uri": model_uri, "split": split, "sampler_steps": steps or "model default"}
+        tracker.log_params({**params, **({"compared_models": " ".join(compare)} if compare else {})})
         digest = dataset_digest(datasets[split].index)  # the same name and digest as the training runs record
         tracker.log_dataset(root, name=dataset_name(root), digest=digest, context="evaluation")
         scores = _score(predictor, baseline, datasets[split], steps, eval_config.ldm_train.seed, compared)

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 from PIL import Image
-from training_helpers import PROJECT_ROOT, TINY_LDM, TINY_UNET, run_radiodiff, write_vae_package
+from training_helpers import (
+    PROJECT_ROOT,
+    TINY_LDM,
+    TINY_UNET,
+    run_mlflow,
+    run_radiodiff,
+    runs_by_start,
+    write_vae_package,
+)
 
 from evaluation.evaluate import evaluate
 from radiodiff.config import load
@@ -52,7 +60,7 @@ def test_compare_scores_both_models_on_the_same_maps_in_one_table(trained: dict[
         assert both.data.metrics[f"compare/{label}/{key}"] == alone.data.metrics[f"test/{key}"], key
         assert both.data.metrics[f"compare/{label}-2/{key}"] == alone.data.metrics[f"test/{key}"], key
     assert both.data.metrics["baseline/test_rmse"] == alone.data.metrics["baseline/test_rmse"]
-    assert both.data.params["compare"] == f"{unet_uri} {folder}" and "compare" not in alone.data.params
+    assert both.data.params["compared_models"] == f"{unet_uri} {folder}" and "compared_models" not in alone.data.params
 
     table = _artifact_json(client, both.info.run_id, "evaluation/comparison.json", home / "dl")
     rows = dict(zip(table["columns"], zip(*table["data"], strict=True), strict=True))
@@ -104,3 +112,17 @@ def test_a_registered_radiounet_goes_to_radiounet_never_to_radiodiff(trained: di
     done = run_radiodiff(["predict", *args, "--out", str(home / "o")], home)
     assert done.returncode == 0, done.stderr[-3000:]
     assert np.load(home / "o.npy").shape == (40, 24)
+
+
+def test_mlflow_run_evaluate_with_its_default_parameters_compares_both_models(
+    trained: dict[str, str], home: Path
+) -> None:
+    # MLflow logs the entry point's parameters (steps = "", compare = ...) before the job logs its own params.
+    ldm_uri, unet_uri = (f"runs:/{trained[kind]}/model" for kind in ("radiodiff", "radiounet"))
+    done = run_mlflow("evaluate", home, {"model": ldm_uri, "compare": unet_uri, "split": "val"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    client = MlflowClient()
+    run = next(r for r in runs_by_start(client) if r.data.tags.get("radiodiff.entry_point") == "evaluate")
+    assert "steps" in run.data.params and run.data.params["sampler_steps"] == "model default"
+    assert run.data.params["compared_models"] == unet_uri
+    assert f"compare/radiounet-{trained['radiounet'][:8]}/rmse" in run.data.metrics
