@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
+import yaml
 from safetensors.torch import load_file, save_file
 
 from radiodiff.config import Config, dump, load
@@ -165,7 +166,7 @@ def load_checkpoint(folder: Path) -> Checkpoint:
             weights[module] = tensors
     return Checkpoint(
         state=TrainingState(**payload),
-        config=_read(folder / CONFIG_FILE, load),
+        config=_read(folder / CONFIG_FILE, _load_written_config),
         weights=weights,
         ema_weights=ema_weights,
         training_state=_read(folder / TRAINING_STATE_FILE, _load_training_state),
@@ -286,6 +287,18 @@ def _read_state(folder: Path, listing: dict[str, Any] | None) -> dict[str, Any]:
         raise CheckpointCorrupt(f"{folder / MANIFEST_FILE} is missing (its {STATE_FILE} says it was written)")
     payload.pop(MANIFEST_KEY, None)
     return payload
+
+
+def _load_written_config(path: Path) -> Config:
+    """The checkpoint's config, which `dump` wrote whole: a section or key it lacks means the file was cut short
+    (defaults would fill the gap silently, and without a manifest nothing else would notice)."""
+    config = load(path)
+    written = yaml.safe_load(path.read_text()) or {}
+    keys = {f"{section}.{key}" for section, values in written.items() if isinstance(values, dict) for key in values}
+    missing = sorted(set(config.flat()) - keys)
+    if missing:
+        raise ValueError(f"{len(missing)} config keys missing from {missing[0]} on: the file is cut short")
+    return config
 
 
 def _load_training_state(path: Path) -> dict[str, Any]:
