@@ -76,14 +76,16 @@ def runs_by_start(client: MlflowClient, experiment: str = "Default") -> list:
     return client.search_runs([experiment_id], order_by=["attributes.start_time ASC"])
 
 
-# A conditional UNet small enough for a few CPU steps on 32x32 maps (latent 3x16x16 from the tiny VAE).
+# A conditional UNet small enough for a few CPU steps on 32x32 maps (latent 3x16x16 from the tiny VAE), with the
+# EMA on (the CPU default has none for the LDM), so checkpoints, resume and export cover the EMA weights too.
 TINY_LDM = (
     "generator.maps=6 generator.tx_per_map=2 generator.size=32 generator.workers=1 "
     "data.image_size=[32,32] data.batch_size=4 vae.channels=8 vae.channel_mult=[1,2] "
     "ldm.channels=8 ldm.channel_mult=[1,2] ldm.attention_heads=2 ldm.window_size=4 "
     "diffusion.sampling_steps=2 diffusion.scale_factor=0 "
     "ldm_train.steps=12 ldm_train.warmup_steps=2 ldm_train.val_every=4 ldm_train.sample_every=4 "
-    "ldm_train.checkpoint_every=4 ldm_train.val_batches=1 tracking.log_every=2 tracking.system_metrics=false"
+    "ldm_train.checkpoint_every=4 ldm_train.val_batches=1 ldm_train.ema_decay=0.99 "
+    "tracking.log_every=2 tracking.system_metrics=false"
 )
 
 # A RadioUNet small enough for a few CPU steps on the 32x32 maps of TINY_LDM's data set (the same generated maps).
