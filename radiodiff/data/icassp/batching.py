@@ -1,0 +1,44 @@
+"""Batching samples of different sizes: pad to the largest with a value no real pixel takes, plus a mask.
+
+Every real channel is >= 0 (0 is a real reflectance, air's transmittance and the transmitter's distance), so
+PAD_VALUE = -1 cannot be mistaken for data (FACTS §4: entrants pad with -1 too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["PAD_VALUE", "pad_batch"]
+
+PAD_VALUE = -1.0
+"""The value of padded pixels in every channel."""
+
+
+def pad_batch(images: Sequence[np.ndarray], multiple_of: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Stack (C, H_i, W_i) arrays into one batch padded at the bottom and right.
+
+    Args:
+        images: B arrays with the same C (a 2-D (H, W) array counts as C = 1).
+        multiple_of: round the padded H and W up to a multiple of this (e.g. a network's downsampling factor).
+    Returns:
+        batch: (B, C, H, W) float32, PAD_VALUE outside each image;
+        valid: (B, H, W) bool, True on each image's own pixels.
+    """
+    if not images:
+        raise ValueError("pad_batch needs at least one image")
+    if multiple_of < 1:
+        raise ValueError(f"multiple_of = {multiple_of} must be >= 1")
+    arrays = [np.asarray(a, dtype=np.float32) for a in images]
+    arrays = [a[None] if a.ndim == 2 else a for a in arrays]
+    if any(a.ndim != 3 or a.shape[0] != arrays[0].shape[0] for a in arrays):
+        raise ValueError(f"images must all be (C, H, W) with one C, got {[a.shape for a in arrays]}")
+    height = -(-max(a.shape[1] for a in arrays) // multiple_of) * multiple_of
+    width = -(-max(a.shape[2] for a in arrays) // multiple_of) * multiple_of
+    batch = np.full((len(arrays), arrays[0].shape[0], height, width), PAD_VALUE, dtype=np.float32)
+    valid = np.zeros((len(arrays), height, width), dtype=bool)
+    for i, a in enumerate(arrays):
+        batch[i, :, : a.shape[1], : a.shape[2]] = a
+        valid[i, : a.shape[1], : a.shape[2]] = True
+    return batch, valid
