@@ -22,34 +22,8 @@ def _require(condition: bool, key: str, value: Any, allowed: str) -> None:
 
 
 @dataclass(frozen=True)
-class IndoorConfig:
-    """The indoor generator's data set in the ICASSP challenge layout (`generator.layout: icassp`,
-    docs/icassp.md): buildings x 5 antennas x 3 frequencies x `tx_per_setting` samples."""
-
-    buildings: int = 6
-    """Number of floor plans (ids B1..B{buildings}); 6 x 5 x 3 x 3 = 270 samples is the CPU default."""
-    min_side: int = 40
-    """Smallest side of a building image in pixels (0.25 m each); each side is drawn in min_side .. max_side."""
-    max_side: int = 120
-    """Largest side of a building image in pixels (the challenge's reach up to ~640)."""
-    tx_per_setting: int = 3
-    """Transmitters (samples S0..) per building, antenna and frequency (the challenge: 50 for Ant1, 80 else)."""
-
-    def __post_init__(self) -> None:
-        _require(self.buildings >= 1, "buildings", self.buildings, "an integer >= 1")
-        _require(32 <= self.min_side <= 1024, "min_side", self.min_side, "32 .. 1024")
-        sides_ok = self.min_side <= self.max_side <= 1024
-        _require(sides_ok, "max_side", self.max_side, f"min_side ({self.min_side}) .. 1024")
-        _require(self.tx_per_setting >= 1, "tx_per_setting", self.tx_per_setting, "an integer >= 1")
-
-
-@dataclass(frozen=True)
 class GeneratorConfig:
     """The embedded radio-map generator (entry point `generate_data`)."""
-
-    layout: Literal["radiomapseer", "icassp"] = "radiomapseer"
-    """radiomapseer: outdoor cities in the RadioMapSeer layout (docs/generator.md; the fields below up to
-    `metres_per_pixel`); icassp: indoor floor plans in the ICASSP challenge layout (`indoor`, docs/icassp.md)."""
 
     maps: int = 400
     """Number of city maps (ids 0..maps-1); 400 x 8 transmitters is the CPU default (~7 s to generate)."""
@@ -68,8 +42,6 @@ class GeneratorConfig:
     """Ground resolution (RadioMapSeer: 1 m per pixel at 256 px; 4 m at 64 px covers the same 256 m)."""
     workers: int = field(default=0, metadata=SPEED_ONLY)
     """Worker processes; 0 means one per CPU core."""
-    indoor: IndoorConfig = field(default_factory=IndoorConfig)
-    """The indoor data set (layout icassp); `seed` and `workers` apply to it too."""
 
     def __post_init__(self) -> None:
         _require(self.maps >= 1, "maps", self.maps, "an integer >= 1")
