@@ -76,11 +76,17 @@ def _run_figures(run: RunData, markers: list[Marker]) -> list[Block]:
     return shown
 
 
+def _reached_switch(summary: RunSummary) -> int | None:
+    """The step of the VAE -> VAE-GAN switch when the run got there, else None."""
+    switch, last = summary.phase_switch, summary.last_step
+    return switch if switch is not None and last is not None and switch <= last else None
+
+
 def run_markers(summary: RunSummary) -> list[Marker]:
     """The phase switch (when the run reached it) and the resume points, as step markers."""
     markers = []
-    switch, last = summary.phase_switch, summary.last_step
-    if switch is not None and last is not None and switch <= last:
+    switch = _reached_switch(summary)
+    if switch is not None:
         markers.append(Marker(switch, f"VAE → VAE-GAN (step {switch})", **PHASE_MARKER))
     for index, point in enumerate(summary.resumes):
         markers.append(Marker(point.last_step, "resume point" if index == 0 else "_resume", **RESUME_MARKER))
@@ -137,11 +143,10 @@ def _summary_table(summary: RunSummary) -> Table:
     losses = {m.key: m for m in summary.losses}
     if "train/loss" in losses:
         rows.insert(3, ["final / best train/loss", _final_best(losses["train/loss"].final, losses["train/loss"].best)])
-    switch, last = summary.phase_switch, summary.last_step
-    if switch is not None and last is not None and switch <= last:
-        rows.append(["phases", f"VAE until step {switch}, then VAE-GAN"])
-    elif switch is not None:
-        rows.append(["phases", f"VAE only (the VAE-GAN phase would start at step {switch})"])
+    if _reached_switch(summary) is not None:
+        rows.append(["phases", f"VAE until step {summary.phase_switch}, then VAE-GAN"])
+    elif summary.phase_switch is not None:
+        rows.append(["phases", f"VAE only (the VAE-GAN phase would start at step {summary.phase_switch})"])
     if summary.last_event:
         rows.append(["last event", summary.last_event])
     return Table(["quantity", "value"], rows)
