@@ -42,6 +42,18 @@ class GeneratorConfig:
     """Ground resolution (RadioMapSeer: 1 m per pixel at 256 px; 4 m at 64 px covers the same 256 m)."""
     workers: int = field(default=0, metadata=SPEED_ONLY)
     """Worker processes; 0 means one per CPU core."""
+    indoor_buildings: int = 8
+    """Layout icassp (`data.layout`): floor plans B1..B{n}, each with 5 antennas x 3 frequencies x
+    `indoor_tx_per_setting` transmitters (docs/icassp.md); the fields above up to `metres_per_pixel` are the
+    outdoor generator's."""
+    indoor_min_side: int = 40
+    """Layout icassp: smallest side of a building image in pixels (0.25 m each); each side is drawn in
+    min_side .. max_side."""
+    indoor_max_side: int = 120
+    """Layout icassp: largest side of a building image in pixels (the challenge's reach ~640)."""
+    indoor_tx_per_setting: int = 4
+    """Layout icassp: transmitters (samples S0..) per building, antenna and frequency (the challenge: 50 for Ant1,
+    80 for the others)."""
 
     def __post_init__(self) -> None:
         _require(self.maps >= 1, "maps", self.maps, "an integer >= 1")
@@ -50,6 +62,12 @@ class GeneratorConfig:
         _require(0.1 <= self.frequency_ghz <= 100, "frequency_ghz", self.frequency_ghz, "0.1 .. 100")
         _require(self.metres_per_pixel > 0, "metres_per_pixel", self.metres_per_pixel, "> 0")
         _require(self.workers >= 0, "workers", self.workers, "0 (all cores) or more")
+        _require(self.indoor_buildings >= 1, "indoor_buildings", self.indoor_buildings, "an integer >= 1")
+        _require(32 <= self.indoor_min_side <= 1024, "indoor_min_side", self.indoor_min_side, "32 .. 1024")
+        sides_ok = self.indoor_min_side <= self.indoor_max_side <= 1024
+        _require(sides_ok, "indoor_max_side", self.indoor_max_side, f"indoor_min_side ({self.indoor_min_side}) .. 1024")
+        tx_ok = self.indoor_tx_per_setting >= 1
+        _require(tx_ok, "indoor_tx_per_setting", self.indoor_tx_per_setting, "an integer >= 1")
 
 
 @dataclass(frozen=True)
@@ -57,15 +75,29 @@ class DataConfig:
     """Where the radio maps come from and how they are shaped into training samples."""
 
     data_dir: str = ""
-    """Data root in the RadioMapSeer layout; empty: the `generator` section's data set (made on demand)."""
+    """Data root in the layout `layout`; empty: the `generator` section's data set of that layout (made on demand)."""
+    layout: Literal["radiomapseer", "icassp"] = "radiomapseer"
+    """radiomapseer: outdoor city maps of path gain (FACTS §1); icassp: the ICASSP 2025 indoor challenge layout,
+    maps of path loss in dB at their own variable sizes (FACTS §4, docs/icassp.md). Also the layout that the
+    generator writes."""
+    target: Literal["radio", "building", "antenna"] = "radio"
+    """The image a first stage (VAE) learns: radio (the radio map); on the icassp layout also building
+    (reflectance + transmittance, 2 channels) or antenna (free-space loss with the antenna pattern, 1 channel)."""
     simulation: str = "DPM"
     """Folder under `gain/` holding the target maps (DPM, IRT2, carsDPM, ...)."""
     setting: Literal["static", "dynamic"] = "static"
     """static (SRM): condition [buildings, tx, buildings]; dynamic (DRM): [buildings, tx, cars]."""
     image_size: tuple[int, int] = (64, 64)
     """(H, W) every map is resized to before cropping."""
-    split: Literal["leak_free", "radiodiff_seed42"] = "leak_free"
-    """leak_free: disjoint train/val/test maps; radiodiff_seed42: the public code's split (FACTS §1)."""
+    split: Literal["leak_free", "radiodiff_seed42", "random"] = "leak_free"
+    """leak_free: no test sample shares its scene with a training one: disjoint maps (radiomapseer), or the
+    challenge's three test sets (icassp: held-out buildings, `held_out_frequency`, `held_out_antenna`;
+    radiodiff/data/icassp/challenge.py); radiodiff_seed42: the public code's split (radiomapseer, FACTS §1);
+    random: samples shuffled (icassp)."""
+    held_out_frequency: int = 3
+    """icassp challenge split: the frequency token (1: 868 MHz, 2: 1.8 GHz, 3: 3.5 GHz) of Task 2's test set."""
+    held_out_antenna: int = 5
+    """icassp challenge split: the antenna (2..5, a directional pattern) of Task 3's test set."""
     val_fraction: float = 0.1
     """Share of maps held out for validation (leak_free split)."""
     test_fraction: float = 0.1
@@ -103,6 +135,7 @@ class DataConfig:
         _require(0 <= self.tx_radius <= 16, "tx_radius", self.tx_radius, "0 .. 16 pixels")
         _require(self.batch_size >= 1, "batch_size", self.batch_size, ">= 1")
         _require(self.num_workers >= 0, "num_workers", self.num_workers, ">= 0")
+        self._check_layout()
         prior_fits = not self.physics_prior or self.setting == "static"
         _require(
             prior_fits,
@@ -110,6 +143,17 @@ class DataConfig:
             self.physics_prior,
             "false in the dynamic setting (its third channel holds the cars)",
         )
+
+    def _check_layout(self) -> None:
+        """The split, target and setting each layout supports."""
+        splits = {"radiomapseer": ("leak_free", "radiodiff_seed42"), "icassp": ("leak_free", "random")}[self.layout]
+        _require(self.split in splits, "split", self.split, f"on the {self.layout} layout {' or '.join(splits)}")
+        targets = ("radio",) if self.layout == "radiomapseer" else ("radio", "building", "antenna")
+        _require(self.target in targets, "target", self.target, f"on the {self.layout} layout {', '.join(targets)}")
+        if self.layout == "icassp":
+            _require(self.setting == "static", "setting", self.setting, "static on the icassp layout")
+            _require(1 <= self.held_out_frequency <= 3, "held_out_frequency", self.held_out_frequency, "1 .. 3")
+            _require(2 <= self.held_out_antenna <= 5, "held_out_antenna", self.held_out_antenna, "2 .. 5")
 
 
 @dataclass(frozen=True)
@@ -333,6 +377,13 @@ class DiffusionConfig:
     """Latent scale factor; 0 estimates 1 / std of the training latents (the paper fixes 0.3 for its VAE)."""
     cache_latents: bool = True
     """Encode the training maps once (posterior mean and std) instead of at every step."""
+    building_vae_uri: str = ""
+    """Multi-condition LDM (icassp layout): the frozen building VAE (`data.target: building`) whose latent of the
+    condition's reflectance and transmittance joins the UNet's input (radiodiff/models/latent_condition.py);
+    `models:/<name>/latest` resolves to a version when training starts. Empty: no building latent."""
+    antenna_vae_uri: str = ""
+    """Multi-condition LDM (icassp layout): the frozen antenna VAE (`data.target: antenna`) whose latent of the
+    condition's antenna channel joins the UNet's input. Empty: no antenna latent."""
 
     def __post_init__(self) -> None:
         _require(0 < self.t_eps < 0.5, "t_eps", self.t_eps, "0 < x < 0.5")

@@ -45,7 +45,9 @@ def test_unknown_section_is_an_error(tmp_path: Path) -> None:
     [
         ("data.batch_size=0", r"data.batch_size = 0 is out of range; allowed: >= 1"),
         ("data.batch_size=four", r"data.batch_size = 'four': expected an integer"),
-        ("data.split=random", r"data.split = 'random' is not allowed; choose one of"),
+        ("data.split=shuffled", r"data.split = 'shuffled' is not allowed; choose one of"),
+        ("data.split=random", r"data.split = 'random' is out of range; allowed: on the radiomapseer layout leak_free"),
+        ("data.target=building", r"data.target = 'building' is out of range; allowed: on the radiomapseer layout"),
         ("data.image_size=[64]", r"data.image_size = \[64\]: expected a list of 2 values"),
         ("vae_train.lr=-1", r"vae_train.lr = -1.0 is out of range"),
         ("generator.size=8", r"generator.size = 8 is out of range; allowed: 0 \(data.image_size\) or 32 .. 2048"),
