@@ -149,9 +149,10 @@ PROCESSES = ("processes", {"type": int, "help": "data-parallel processes on this
 
 COMMANDS: dict[str, Command] = {
     "generate_data": Command(
-        help="write a RadioMapSeer-layout data set with the embedded generator",
+        help="write a data set with the embedded generator (RadioMapSeer layout, or --layout icassp: indoor)",
         arguments=(
             ("out_dir", {"help": "output folder (default: data/generated-<fingerprint>)"}),
+            ("layout", {"help": "radiomapseer (outdoor cities) or icassp (indoor floor plans); default: the config's"}),
             ("maps", {"type": int, "help": "number of city maps"}),
             ("tx_per_map", {"type": int, "help": "transmitters per map"}),
             ("size", {"type": int, "help": "map side in pixels"}),
@@ -162,6 +163,7 @@ COMMANDS: dict[str, Command] = {
         ),
         run=_generate_data,
         config_keys=(
+            ("layout", "data.layout"),
             ("maps", "generator.maps"),
             ("tx_per_map", "generator.tx_per_map"),
             ("size", "generator.size"),

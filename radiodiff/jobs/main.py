@@ -62,7 +62,7 @@ def _generate_data(config: Config, parent: RunTracker) -> None:
     from radiodiff.jobs.generate_data import generate_data
 
     run_id = find_finished_run("generate_data", config, DATA_SECTIONS)
-    if run_id is None or not default_data_dir(config.generator).is_dir():
+    if run_id is None or not default_data_dir(config.generator, config.data.layout).is_dir():
         generate_data(config, nested=True)
         run_id = find_finished_run("generate_data", config, DATA_SECTIONS)
     parent.set_tags({"radiodiff.step.generate_data": run_id})

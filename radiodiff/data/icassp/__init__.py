@@ -1,5 +1,5 @@
 """The ICASSP 2025 indoor pathloss challenge layout (FACTS §4, docs/icassp.md): the reader (index, loader,
-axis check, splits, padding)).
+axis check, splits, padding), the antenna channel, and the indoor generator (floor plans + multi-wall model).
 
 Names are imported lazily (PEP 562): reading a data set does not import the generator's writer and tqdm.
 """
@@ -30,6 +30,14 @@ _EXPORTS = {
     "group_split": "splits",
     "held_out_split": "splits",
     "random_split": "splits",
+    "antenna_channel_db": "antenna",
+    "free_space_baseline_db": "antenna",
+    "fspl_db": "antenna",
+    "multiwall_pathloss_db": "multiwall",
+    "generate_indoor_dataset": "writer",
+    "indoor_dataset_matches": "writer",
+    "indoor_generator_params": "writer",
+    "indoor_preview_panel": "preview",
 }
 
 __all__ = sorted(_EXPORTS)
