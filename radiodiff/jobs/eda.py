@@ -6,8 +6,10 @@ from typing import Any
 
 from radiodiff.config import Config
 from radiodiff.data.generated import resolve_data_root
+from radiodiff.data.icassp.index import index_icassp
 from radiodiff.eda import DEFAULT_MAX_RADIO_MAPS, analyse_dataset
 from radiodiff.eda.analysis import check_max_radio_maps
+from radiodiff.eda.indoor import analyse_indoor, indoor_metrics
 from radiodiff.eda.scan import check_root
 from radiodiff.tracking import start_run
 
@@ -18,7 +20,8 @@ FIGURES_DIR = "eda/figures"
 
 
 def run_eda(config: Config, max_radio_maps: int = DEFAULT_MAX_RADIO_MAPS, nested: bool = False) -> str:
-    """Analyse `config.data.data_dir` (empty: the generator's data set, made if missing) and log the run.
+    """Analyse `config.data.data_dir` (empty: the generator's data set, made if missing) and log the run; a root of
+    the icassp layout (`data.layout`) gets the indoor analysis (radiodiff/eda/indoor.py).
 
     Args:
         config: the resolved config; `data.simulation` and `data.setting` say what is analysed.
@@ -29,15 +32,22 @@ def run_eda(config: Config, max_radio_maps: int = DEFAULT_MAX_RADIO_MAPS, nested
     """
     check_max_radio_maps(max_radio_maps)
     root = resolve_data_root(config)
-    check_root(root, config.data.simulation)  # a wrong data_dir or simulation fails here, before a run exists
+    indoor = config.data.layout == "icassp"
+    if indoor:  # every file checked by the reader: a wrong data_dir fails here, before a run exists
+        index_icassp(root)
+    else:
+        check_root(root, config.data.simulation)
     with start_run("eda", config, run_name=f"eda-{root.resolve().name}", nested=nested) as tracker:
         tracker.set_tags({"radiodiff.data_dir": str(root.resolve())})
         tracker.log_params({"eda.max_radio_maps": max_radio_maps})
-        result = analyse_dataset(root, config.data.simulation, config.data.setting, max_radio_maps, progress=True)
+        if indoor:
+            result = analyse_indoor(root, max_radio_maps, progress=True)
+        else:
+            result = analyse_dataset(root, config.data.simulation, config.data.setting, max_radio_maps, progress=True)
         tracker.log_dict(result.stats, STATS_FILE)
         for name, image in result.figures.items():
             tracker.log_figure_png(image, f"{FIGURES_DIR}/{name}.png")
-        tracker.log_metrics(eda_metrics(result.stats), step=0)
+        tracker.log_metrics(indoor_metrics(result.stats) if indoor else eda_metrics(result.stats), step=0)
         tracker.log_dataset(root, name=root.resolve().name, digest=result.digest, context="eda")
         return tracker.run_id
 
