@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from radiodiff.data.datasets import map_loader
+from radiodiff.data.icassp.dataset import antenna_db_of, excess_unit
 from radiodiff.data.transforms import denormalize
 from radiodiff.metrics import rmse
 
@@ -27,7 +29,37 @@ def mean_map_rmse(train: Dataset, val: Dataset, batch_size: int = 64) -> float:
 
 
 def _targets(dataset: Dataset, batch_size: int) -> list[torch.Tensor]:
-    return [denormalize(batch["target"]) for batch in DataLoader(dataset, batch_size=batch_size)]
+    return [denormalize(batch["target"]) for batch in map_loader(dataset, batch_size)]
+
+
+def mean_value_rmse(train: Dataset, val: Dataset, batch_size: int = 64) -> float:
+    """RMSE on `val` of predicting each channel's mean training value everywhere (maps of any sizes)."""
+    total, count = None, 0
+    for batch in map_loader(train, batch_size):
+        target = denormalize(batch["target"].double())
+        sums = target.sum(dim=(0, 2, 3))
+        total = sums if total is None else total + sums
+        count += target[:, 0].numel()
+    mean = (total / count).float()[None, :, None, None]
+    errors = [rmse(mean.expand_as(t), t) for t in _targets(val, batch_size)]
+    return float(torch.cat(errors).mean())
+
+
+def free_space_pattern_db(cond: torch.Tensor) -> torch.Tensor:
+    """The ICASSP layout's free-space-plus-pattern prediction of the path loss (B, 1, H, W) in dB: FSPL at the
+    frequency minus the antenna gain toward each pixel, every wall ignored, which is the condition's antenna channel
+    (radiodiff/data/icassp/antenna.py, dataset.py)."""
+    return antenna_db_of(cond)
+
+
+def free_space_pattern_rmse(dataset: Dataset, batch_size: int = 64) -> float:
+    """Mean per-map RMSE of `free_space_pattern_db` on an ICASSP-layout radio split, on the radio map's [0, 1]
+    scale as val/rmse is (`excess_unit`: no excess over free space anywhere)."""
+    errors = []
+    for batch in map_loader(dataset, batch_size):
+        antenna = antenna_db_of(batch["cond"])
+        errors.append(rmse(excess_unit(antenna, antenna), denormalize(batch["target"])))
+    return float(torch.cat(errors).mean())
 
 
 @dataclass(frozen=True)

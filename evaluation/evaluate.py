@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,13 +22,15 @@ from tqdm import tqdm
 from evaluation.baselines import FreeSpaceBaseline, fit_free_space
 from evaluation.comparison import MODEL_NAMES, ComparedModel, compared_models, model_title
 from evaluation.figures import DB_RANGE, error_histograms, gallery
+from evaluation.indoor import indoor_gallery, log_indoor_results, score_indoor
 from evaluation.published import Row, comparison_markdown, comparison_table, data_label, measured_row, published_rows
-from radiodiff.config import Config
+from radiodiff.config import Config, ConfigError
+from radiodiff.data.datasets import build_split_datasets, digest_of
 from radiodiff.data.digest import dataset_digest, dataset_name
 from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.data.transforms import denormalize
-from radiodiff.inference import REGISTERED_NAMES, load_map_predictor, model_run_id
+from radiodiff.inference import REGISTERED_NAMES, load_map_predictor, model_registered_name, model_run_id
 from radiodiff.metrics import score_batch
 from radiodiff.predictor import MapPredictor
 from radiodiff.seeding import sample_seeds
@@ -66,6 +69,10 @@ def evaluate(
     if config.data.data_dir:
         eval_config = eval_config.with_overrides({"data.data_dir": config.data.data_dir})
     root = resolve_data_root(eval_config)
+    if eval_config.data.layout == "icassp":
+        if compare:
+            raise ConfigError("evaluate: compare is not available on the icassp layout yet; evaluate each model alone")
+        return _evaluate_indoor(predictor, eval_config, root, (model_uri, split, steps), register, nested)
     datasets = build_datasets(root, eval_config.data, seed=eval_config.ldm_train.seed)
     compared = compared_models(compare, datasets[split], device)  # before the run: a bad URI leaves no run
     baseline = fit_free_space(datasets["train"])
@@ -83,7 +90,33 @@ def evaluate(
         tracker.log_table(comparison_table(rows), "evaluation/comparison.json")
         tracker.set_description(comparison_markdown(rows, eval_config, len(scores["rmse"])))
         if register:
-            _register(tracker, model_uri, metrics, predictor.model_type)
+            _register(tracker, model_uri, metrics, predictor.model_type, eval_config)
+        return tracker.run_id
+
+
+def _evaluate_indoor(
+    predictor: MapPredictor,
+    config: Config,
+    root: Path,
+    request: tuple[str, str, int],
+    register: bool,
+    nested: bool,
+) -> str:
+    """`evaluate` on an icassp-layout root (evaluation/indoor.py); request = (model URI, split, steps)."""
+    model_uri, split, steps = request
+    dataset = build_split_datasets(root, config.data, seed=config.ldm_train.seed)[split]
+    seed = config.ldm_train.seed
+    with start_run("evaluate", config, run_name=f"evaluate-{split}", nested=nested) as tracker:
+        params = {"model_uri": model_uri, "split": split, "sampler_steps": steps or "model default"}
+        tracker.log_params(params)
+        tracker.log_dataset(root, name=dataset_name(root), digest=digest_of(dataset), context="evaluation")
+        scores = score_indoor(predictor, dataset, steps, seed)
+        measured_on = f"{dataset_name(root)} {split} split ({config.data.split}), {len(dataset)} maps"
+        metrics = log_indoor_results(
+            tracker, scores, lambda chosen: indoor_gallery(predictor, dataset, chosen, steps, seed), measured_on
+        )
+        if register:
+            _register(tracker, model_uri, metrics, predictor.model_type, config)
         return tracker.run_id
 
 
@@ -189,15 +222,16 @@ def _gallery(
     return gallery(list(batch["buildings"][:, 0].numpy()), list(truth), list(prediction[:, 0].cpu().numpy()))
 
 
-def _register(tracker: RunTracker, model_uri: str, metrics: dict[str, float], model_type: str) -> None:
-    """Register the model under its type's name (`REGISTERED_NAMES`: a RadioUNet goes to `radiounet`, never to
-    `radiodiff`) and promote it to that name's champion if better."""
+def _register(tracker: RunTracker, model_uri: str, metrics: dict[str, float], model_type: str, config: Config) -> None:
+    """Register the model under its name (`model_registered_name`: a RadioUNet goes to `radiounet`, never to
+    `radiodiff`; an icassp-layout model to `radiodiff-icassp`) and promote it to that name's champion if better."""
     from evaluation.registry import promote_if_better, register_version
 
-    if model_uri.startswith(tuple(f"models:/{name}{sep}" for name in REGISTERED_NAMES.values() for sep in "/@")):
+    name = model_registered_name(model_type, config.data)
+    names = {*REGISTERED_NAMES.values(), name}
+    if model_uri.startswith(tuple(f"models:/{known}{sep}" for known in names for sep in "/@")):
         tracker.set_tags({"radiodiff.registry": f"{model_uri} is already a registered version: not registered again"})
         return
-    name = REGISTERED_NAMES[model_type]
     version = register_version(model_uri, metrics, name, tags={"evaluation_run": tracker.run_id})
     _, message = promote_if_better(name, version.version)
     print(f"radiodiff evaluate: {name}: {message}")

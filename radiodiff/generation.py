@@ -30,6 +30,8 @@ def sample_maps(
     seeds: Sequence[int],
     diffusion: DiffusionConfig,
     steps: int | None = None,
+    *,
+    zero_buildings: bool = True,
 ) -> torch.Tensor:
     """Radio maps for conditions, one sampler seed per map.
 
@@ -41,8 +43,10 @@ def sample_maps(
         seeds: B integers: map i depends only on seeds[i] and cond[i].
         diffusion: t_eps and the default number of steps.
         steps: sampler steps N (N + 1 network calls); None: `diffusion.sampling_steps`.
+        zero_buildings: set the condition's building cells to 0 (`outdoor_only`: RadioMapSeer's maps are 0 there);
+            False for the icassp layout, whose maps hold a path loss in every cell.
     Returns:
-        (B, 1, H, W) radio maps on the [0, 1] grey scale, 0 in the condition's buildings (`outdoor_only`).
+        (B, 1, H, W) radio maps on the [0, 1] grey scale.
     """
     tiled = TiledDenoiser(denoiser)
     size = tuple(cond.shape[-2:])
@@ -59,4 +63,5 @@ def sample_maps(
     maps = denormalize(codec.decode(result.x0)).clamp(0, 1)
     if k > 1:  # the mean of K posterior samples approaches the posterior mean, the map of least squared error
         maps = maps.reshape(-1, k, *maps.shape[1:]).mean(dim=1)
-    return outdoor_only(crop_to(maps, size), cond)
+    maps = crop_to(maps, size)
+    return outdoor_only(maps, cond) if zero_buildings else maps

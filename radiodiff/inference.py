@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,12 @@ from safetensors.torch import save_file
 
 from radiodiff.config import Config, DataConfig, dump, load
 from radiodiff.data.condition import CONDITION_INPUTS
+from radiodiff.data.datasets import first_stage_tiling
 from radiodiff.data.transforms import denormalize, normalize
 from radiodiff.errors import InputError, ModelNotFound
-from radiodiff.models.padding import run_padded
+from radiodiff.indoor_predictor import PATTERNS_FILE, IndoorMapPredictor, write_patterns
+from radiodiff.models.latent_condition import stage_config_name
+from radiodiff.models.tiled_codec import reconstruct
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.models.weight_files import inference_weights, weights_file
 from radiodiff.prediction_request import SEED_RANGE, STEPS_RANGE
@@ -42,13 +46,32 @@ from radiodiff.serving_requirements import serving_requirements
 VAE_REGISTERED_NAME = "radiodiff-vae"
 MODEL_REGISTERED_NAME = "radiodiff"
 RADIOUNET_REGISTERED_NAME = "radiounet"
-PREDICTORS: dict[str, type[MapPredictor]] = {"radiodiff": RadioMapPredictor, "radiounet": RadioUNetPredictor}
-"""Map predictor class per model type."""
+PREDICTORS: dict[str, Callable[..., MapPredictor]] = {
+    "radiodiff": lambda package, device: radiodiff_predictor(package, device),
+    "radiounet": RadioUNetPredictor,
+}
+"""Map predictor per model type: (package folder, device) -> predictor."""
 PACKAGE_WEIGHTS = {"radiodiff": "denoiser.safetensors", "radiounet": f"{RADIOUNET_MODULE}.safetensors"}
 """The weight file that marks a package of each model type."""
 REGISTERED_NAMES = {"radiodiff": MODEL_REGISTERED_NAME, "radiounet": RADIOUNET_REGISTERED_NAME}
 """The registered model name of each model type: a RadioUNet never becomes a `radiodiff` version."""
 SAMPLER_PARAMS = ParamSchema([ParamSpec("steps", "integer", 0), ParamSpec("seed", "integer", 0)])
+CONDITION_URI_KEYS = {"building": "building_vae_uri", "antenna": "antenna_vae_uri"}
+"""The `diffusion` key naming each condition part's first stage (`radiodiff.models.latent_condition`)."""
+ICASSP_PREFIX = "radiodiff-icassp"
+"""Registered names of the ICASSP layout's models: `radiodiff-icassp` and `radiodiff-icassp-vae-<target>`."""
+
+
+def vae_registered_name(data: DataConfig) -> str:
+    """The registered name of a first stage trained on `data`: `radiodiff-vae` (RadioMapSeer), or one per target
+    on the icassp layout (`radiodiff-icassp-vae-building`, `-antenna`, `-radio`)."""
+    return f"{ICASSP_PREFIX}-vae-{data.target}" if data.layout == "icassp" else VAE_REGISTERED_NAME
+
+
+def model_registered_name(model_type: str, data: DataConfig) -> str:
+    """The registered name of a map predictor: its type's (`REGISTERED_NAMES`), `radiodiff-icassp` on the icassp
+    layout."""
+    return ICASSP_PREFIX if data.layout == "icassp" and model_type == "radiodiff" else REGISTERED_NAMES[model_type]
 
 
 class RequestError(MlflowException):
@@ -83,10 +106,24 @@ def map_signature() -> ModelSignature:
     return ModelSignature(outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]), params=SAMPLER_PARAMS)
 
 
+def radiodiff_predictor(package_dir: str | Path, device: str = "cpu") -> RadioMapPredictor:
+    """The RadioDiff predictor of a package: IndoorMapPredictor for the icassp layout, else RadioMapPredictor."""
+    if (Path(package_dir) / PATTERNS_FILE).is_file():
+        return IndoorMapPredictor(package_dir, device=device)
+    return RadioMapPredictor(package_dir, device=device)
+
+
 def map_metadata(data: DataConfig, model_type: str = "radiodiff") -> dict[str, dict[str, str]]:
     """The MLmodel metadata that says what the served model of `data.setting` takes (its inputs and params)."""
     (steps_low, steps_high), (seed_low, seed_high) = STEPS_RANGE, SEED_RANGE
     inputs = {name: "(B, H, W) numbers, one shape for every input" for name in CONDITION_INPUTS[data.setting]}
+    if data.layout == "icassp":
+        inputs = {
+            "inputs": "(B, 3, H, W) the challenge's image: reflectance, transmittance, distance (grey levels)",
+            "antenna": "(B,) pattern ids of the training data's Radiation_Patterns",
+            "frequency_mhz": "(B,) carrier frequency in MHz",
+            "azimuth_deg": "(B,) antenna azimuth in degrees (optional, 0)",
+        }
     params = {"steps": f"0 (the model's default) or {steps_low}..{steps_high}", "seed": f"{seed_low}..{seed_high}"}
     if model_type == "radiounet":  # the same request as RadioDiff's, checked; a deterministic network ignores it
         params = {name: f"{text}; checked, then ignored (deterministic)" for name, text in params.items()}
@@ -123,30 +160,36 @@ class VAEModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input, params=None):
         maps = np.asarray(model_input["radio_map"], dtype=np.float32)
-        if maps.ndim != 3:
-            raise RequestError(f"input 'radio_map' has shape {maps.shape}; expected (B, H, W) in [0, 1]")
-        x = torch.from_numpy(normalize(255.0 * maps))[:, None]  # [0, 1] grey scale -> [-1, 1]
-        with torch.no_grad():  # any (H, W): padded to the VAE's multiple and cropped back
-            reconstruction = run_padded(lambda m: self.vae(m, sample_posterior=False)[0], x, self.vae.downsample_factor)
-        return denormalize(reconstruction[:, 0]).clamp(0, 1).numpy()
+        channels = self.vae.config.in_channels
+        if maps.ndim != (3 if channels == 1 else 4) or (maps.ndim == 4 and maps.shape[1] != channels):
+            expected = "(B, H, W)" if channels == 1 else f"(B, {channels}, H, W)"
+            raise RequestError(f"input 'radio_map' has shape {maps.shape}; expected {expected} in [0, 1]")
+        x = torch.from_numpy(normalize(255.0 * maps))  # [0, 1] grey scale -> [-1, 1]
+        x = x[:, None] if channels == 1 else x
+        with torch.no_grad():  # any (H, W): padded to the VAE's multiple (tiled for a crop-trained VAE)
+            reconstruction = reconstruct(self.vae, x, *first_stage_tiling(self.config.data))
+        out = denormalize(reconstruction).clamp(0, 1).numpy()
+        return out[:, 0] if channels == 1 else out
 
 
 def log_vae_model(checkpoint_dir: Path, step: int, register: bool = True) -> str:
     """Log the autoencoder of a checkpoint as the pyfunc model `vae` of the active run; register it.
 
     Returns:
-        The model URI (`models:/radiodiff-vae/<version>` when registered, else the logged model's URI).
+        The model URI (`models:/<vae_registered_name>/<version>` when registered, else the logged model's URI).
     """
-    signature = ModelSignature(
-        inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1), "radio_map")]),
-        outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, -1, -1))]),
-    )
     with tempfile.TemporaryDirectory() as tmp:
         package = export_package(checkpoint_dir, ["autoencoder"], Path(tmp) / "package")
-        registered = VAE_REGISTERED_NAME if register else None
-        info = _log_package("vae", "VAEModel", package, signature, step, registered)
+        config = load(package / "config.yaml")
+        shape = (-1, -1, -1) if config.vae.in_channels == 1 else (-1, config.vae.in_channels, -1, -1)
+        signature = ModelSignature(
+            inputs=Schema([TensorSpec(np.dtype(np.float32), shape, "radio_map")]),
+            outputs=Schema([TensorSpec(np.dtype(np.float32), shape)]),
+        )
+        name = vae_registered_name(config.data)
+        info = _log_package("vae", "VAEModel", package, signature, step, name if register else None)
     if register and info.registered_model_version:
-        return f"models:/{VAE_REGISTERED_NAME}/{info.registered_model_version}"
+        return f"models:/{name}/{info.registered_model_version}"
     return info.model_uri
 
 
@@ -165,7 +208,7 @@ class RadioDiffModel(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context: Any) -> None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.predictor = RadioMapPredictor(context.artifacts["package"], device=device)
+        self.predictor = radiodiff_predictor(context.artifacts["package"], device=device)
 
     def predict(self, context, model_input, params=None):
         params = params or {}
@@ -196,24 +239,45 @@ def log_radiounet_model(checkpoint_dir: Path, step: int) -> str:
         return _log_package("model", "RadioUNetModel", package, map_signature(), step, metadata=metadata).model_uri
 
 
-def export_radiodiff_package(ldm_checkpoint: Path, vae_package: Path, out_dir: Path) -> Path:
-    """A RadioDiff model package: the LDM config (with the VAE's own `vae` section), VAE and EMA UNet weights."""
+def export_radiodiff_package(
+    ldm_checkpoint: Path, vae_package: Path, out_dir: Path, condition_packages: dict[str, Path] | None = None
+) -> Path:
+    """A RadioDiff model package: the LDM config (with the VAE's own `vae` section), VAE and EMA UNet weights, and
+    the config of each condition stage of a multi-condition LDM as `condition_<part>.yaml` (their weights are in
+    the UNet's)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     config = load(ldm_checkpoint / "config.yaml")
     vae_config = load(vae_package / "config.yaml").vae
     (out_dir / "config.yaml").write_text(dump(replace(config, vae=vae_config)))
+    for part, package in (condition_packages or {}).items():
+        shutil.copy(package / "config.yaml", out_dir / stage_config_name(part))
     save_file(inference_weights(vae_package, "autoencoder"), weights_file(out_dir, "autoencoder"))
     save_file(inference_weights(ldm_checkpoint, "denoiser"), weights_file(out_dir, "denoiser"))
     return out_dir
 
 
-def log_radiodiff_model(ldm_checkpoint: Path, vae_uri: str, step: int) -> str:
-    """Log the whole map predictor as the pyfunc model `model` of the active run; returns its model URI."""
+def log_radiodiff_model(
+    ldm_checkpoint: Path, vae_uri: str, step: int, patterns: Mapping[int, np.ndarray] | None = None
+) -> str:
+    """Log the whole map predictor as the pyfunc model `model` of the active run; returns its model URI.
+
+    `patterns` (antenna id -> (360,) dBi, the icassp layout's) make it an IndoorMapPredictor package.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         vae_package = resolve_vae_package(vae_uri, Path(tmp) / "vae")
-        package = export_radiodiff_package(ldm_checkpoint, vae_package, Path(tmp) / "package")
+        stage_uris = condition_stage_uris(load(ldm_checkpoint / "config.yaml"))
+        stages = {part: resolve_vae_package(uri, Path(tmp) / part) for part, uri in stage_uris.items()}
+        package = export_radiodiff_package(ldm_checkpoint, vae_package, Path(tmp) / "package", stages)
+        if patterns is not None:
+            write_patterns(package, patterns)
         metadata = map_metadata(load(package / "config.yaml").data)
         return _log_package("model", "RadioDiffModel", package, map_signature(), step, metadata=metadata).model_uri
+
+
+def condition_stage_uris(config: Config) -> dict[str, str]:
+    """part -> VAE URI of the condition stages a multi-condition LDM config names (`CONDITION_URI_KEYS`)."""
+    uris = {part: getattr(config.diffusion, key) for part, key in CONDITION_URI_KEYS.items()}
+    return {part: uri for part, uri in uris.items() if uri}
 
 
 def resolve_model_package(uri: str, dst: str | Path | None = None) -> Path:
@@ -232,7 +296,7 @@ def load_map_predictor(uri: str, device: str = "cpu") -> MapPredictor:
     for model_type, weights in PACKAGE_WEIGHTS.items():
         found = _packages(local, weights)
         if found:
-            return PREDICTORS[model_type](found[0], device=device)
+            return PREDICTORS[model_type](found[0], device)
     raise ModelNotFound(f"{uri} holds no radiodiff or radiounet model package (config.yaml + denoiser or radiounet)")
 
 
@@ -260,6 +324,21 @@ def resolve_vae_package(uri: str, dst: str | Path | None = None) -> Path:
     """Download the package folder of a VAE given by `models:/...`, `runs:/...` or a local folder."""
     check_vae_uri(uri)
     return _find_package(uri, "autoencoder.safetensors", dst, "a VAE")
+
+
+def pin_model_version(uri: str) -> str:
+    """`models:/<name>/latest` -> `models:/<name>/<its newest version>`; any other URI unchanged.
+
+    Raises:
+        ModelNotFound: no version of `<name>` is registered.
+    """
+    name, _, ref = uri.removeprefix("models:/").partition("/")
+    if not uri.startswith("models:/") or ref != "latest":
+        return uri
+    versions = MlflowClient().search_model_versions(f"name = '{name}'")
+    if not versions:
+        raise ModelNotFound(f"{uri}: no version of the registered model {name!r}; train it first")
+    return f"models:/{name}/{max(int(v.version) for v in versions)}"
 
 
 def check_vae_uri(uri: str) -> None:

@@ -54,11 +54,12 @@ def ssim(pred: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> to
     """Mean SSIM per image over the valid (un-padded) region, as scikit-image computes it.
 
     Args:
-        pred, truth: (B, 1, H, W) with H, W >= 11.
+        pred, truth: (B, C, H, W) with H, W >= 11; SSIM of each channel, averaged (a 2-channel building image).
     """
     if pred.shape[-1] < 2 * SSIM_RADIUS + 1 or pred.shape[-2] < 2 * SSIM_RADIUS + 1:
         raise ValueError(f"SSIM needs maps of at least 11x11 pixels, got {tuple(pred.shape[-2:])}")
-    x, y = pred.double(), truth.double()
+    batch = pred.shape[0]
+    x, y = pred.double().flatten(0, 1)[:, None], truth.double().flatten(0, 1)[:, None]  # (B * C, 1, H, W)
     window = _gaussian_window(x.device)
     blur = lambda t: F.conv2d(t, window)  # noqa: E731  (valid region only)
     mu_x, mu_y = blur(x), blur(y)
@@ -68,7 +69,7 @@ def ssim(pred: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> to
     c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
     # Wang et al. 2004, eq. 13
     score = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
-    return score.flatten(1).mean(dim=1)
+    return score.reshape(batch, -1).mean(dim=1)
 
 
 def _gaussian_window(device: torch.device) -> torch.Tensor:

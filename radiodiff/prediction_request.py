@@ -133,3 +133,88 @@ def _short(value: object) -> str:
     """A value for an error message, cut to 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+INDOOR_INPUTS = ("inputs", "antenna", "frequency_mhz", "azimuth_deg")
+"""The inputs of a model of the icassp layout: the challenge's 3-channel image (B, 3, H, W) (reflectance,
+transmittance, distance to the transmitter; grey levels as in its PNGs), and per map the antenna's pattern id, the
+frequency in MHz and the azimuth in degrees (optional, 0)."""
+FREQUENCY_RANGE_MHZ = (100.0, 100_000.0)
+"""Carrier frequencies a request may give (the challenge's: 868, 1800 and 3500 MHz)."""
+
+
+@dataclass(frozen=True)
+class IndoorRequest:
+    """An icassp-layout request, checked."""
+
+    inputs: np.ndarray
+    """(B, 3, H, W) float32."""
+    antenna: np.ndarray
+    """(B,) int64 pattern ids."""
+    frequency_mhz: np.ndarray
+    """(B,) float64."""
+    azimuth_deg: np.ndarray
+    """(B,) float64."""
+
+
+def indoor_request(inputs: object, antennas: tuple[int, ...]) -> IndoorRequest:
+    """The inputs of a request to a model of the icassp layout (`INDOOR_INPUTS`), checked.
+
+    Args:
+        inputs: input name -> array-like; `inputs` (B, 3, H, W) or (B, H, W, 3), `antenna` and `frequency_mhz`
+            (B,), `azimuth_deg` (B,) or absent (0).
+        antennas: the pattern ids the model knows.
+    Raises:
+        InputError: not a mapping; a missing or unknown input; `inputs` not numbers, not 3 channels, smaller than
+            8 x 8, over `MAX_PIXELS` or not finite; an unknown antenna id; a frequency outside FREQUENCY_RANGE_MHZ;
+            per-map values whose count is not B.
+    """
+    if not isinstance(inputs, Mapping):
+        raise InputError(f"the model input must map names to arrays ({', '.join(INDOOR_INPUTS)})")
+    given = {str(name): value for name, value in inputs.items() if value is not None}
+    for name in given:
+        if name not in INDOOR_INPUTS:
+            raise InputError(f"unknown input {name!r}: a model of the icassp layout takes {list(INDOOR_INPUTS)}")
+    for name in INDOOR_INPUTS[:3]:
+        if name not in given:
+            raise InputError(f"missing input {name!r}: a model of the icassp layout takes {list(INDOOR_INPUTS)}")
+    image = _numeric("inputs", given["inputs"])
+    if image.ndim == 4 and image.shape[1] != 3 and image.shape[-1] == 3:
+        image = np.moveaxis(image, -1, 1)  # channel-last, as a PNG decodes
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise InputError(
+            f"input 'inputs' has shape {image.shape}; expected (B, 3, H, W) (reflectance, transmittance, distance)"
+        )
+    _check_shapes({"inputs": image[:, 0]})
+    if not np.isfinite(image).all():
+        raise InputError(f"input 'inputs' holds {np.count_nonzero(~np.isfinite(image))} NaN or infinite values")
+    batch = image.shape[0]
+    per_map = {name: _per_map(name, given.get(name, 0.0), batch) for name in INDOOR_INPUTS[1:]}
+    unknown = sorted({int(a) for a in per_map["antenna"]} - set(antennas)) if _integers(per_map["antenna"]) else None
+    if unknown is None or unknown:
+        raise InputError(
+            f"input 'antenna' must hold pattern ids of this model {list(antennas)}; got {unknown or 'non-integers'}"
+        )
+    low, high = FREQUENCY_RANGE_MHZ
+    frequency = per_map["frequency_mhz"]
+    if not ((frequency >= low) & (frequency <= high)).all():
+        raise InputError(f"input 'frequency_mhz' must lie in {low:g}..{high:g} MHz; got {_short(frequency.tolist())}")
+    return IndoorRequest(
+        image.astype(np.float32), per_map["antenna"].astype(np.int64), frequency, per_map["azimuth_deg"]
+    )
+
+
+def _per_map(name: str, values: object, batch: int) -> np.ndarray:
+    """A per-map input as float64 (B,): a scalar is broadcast, a (B,) array kept; finite numbers only."""
+    array = _numeric(name, values).astype(np.float64).reshape(-1)
+    if array.size == 1:
+        array = np.repeat(array, batch)
+    if array.shape != (batch,):
+        raise InputError(f"input {name!r} holds {array.size} values; expected one per map (B = {batch})")
+    if not np.isfinite(array).all():
+        raise InputError(f"input {name!r} holds NaN or infinite values")
+    return array
+
+
+def _integers(values: np.ndarray) -> bool:
+    return bool(np.all(values == np.round(values)))

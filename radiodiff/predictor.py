@@ -23,9 +23,11 @@ from safetensors.torch import load_file
 
 from radiodiff.config import Config, load
 from radiodiff.data.condition import condition_image
+from radiodiff.data.datasets import first_stage_tiling
 from radiodiff.data.transforms import locate_tx
 from radiodiff.generation import sample_maps
 from radiodiff.models.latent_codec import LatentCodec
+from radiodiff.models.latent_condition import CONDITION_PARTS, LatentCondition, stage_config_name
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.prediction_request import sampler_params, scene_arrays
@@ -102,15 +104,33 @@ class RadioMapPredictor(MapPredictor):
         vae.load_state_dict(load_file(package_dir / "autoencoder.safetensors"))
         self.map_size = tuple(self.config.data.crop_size or self.config.data.image_size)  # the UNet's (tile) size
         self.denoiser = ConditionalUNet(
-            self.config.ldm, self.config.vae.embed_dim, self.map_size, latent_factor=vae.downsample_factor
+            self.config.ldm,
+            self.config.vae.embed_dim,
+            self.map_size,
+            latent_factor=vae.downsample_factor,
+            latent_condition=_latent_condition(package_dir),
         )
         self.denoiser.load_state_dict(load_file(package_dir / "denoiser.safetensors"))
         self.denoiser.to(self.device).eval().requires_grad_(False)
-        self.codec = LatentCodec(vae.to(self.device), self.config.diffusion.scale_factor)
+        tile, pad_value = first_stage_tiling(self.config.data)
+        self.codec = LatentCodec(vae.to(self.device), self.config.diffusion.scale_factor, tile, pad_value)
 
     def predict_conditions(self, cond: torch.Tensor, seeds: list[int], steps: int | None = None) -> torch.Tensor:
         """Radio maps (B, 1, H, W) in [0, 1] for condition images (B, 3, H, W) in [-1, 1] of any size."""
-        return sample_maps(self.denoiser, self.codec, cond.to(self.device), seeds, self.config.diffusion, steps)
+        outdoor = self.config.data.layout == "radiomapseer"
+        cond = cond.to(self.device)
+        return sample_maps(self.denoiser, self.codec, cond, seeds, self.config.diffusion, steps, zero_buildings=outdoor)
+
+
+def _latent_condition(package_dir: Path) -> LatentCondition | None:
+    """The condition stages of a multi-condition package (`condition_<part>.yaml`), untrained: their weights and
+    scale factors are the denoiser's."""
+    stages = {
+        part: AutoencoderKL(load(package_dir / stage_config_name(part)).vae)
+        for part in CONDITION_PARTS
+        if (package_dir / stage_config_name(part)).is_file()
+    }
+    return LatentCondition(stages) if stages else None
 
 
 def _mask(values: np.ndarray) -> np.ndarray:

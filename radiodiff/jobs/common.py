@@ -9,11 +9,11 @@ from pathlib import Path
 
 from torch.utils.data import Dataset, Subset
 
-from evaluation.baselines import fit_free_space, free_space_rmse, mean_map_rmse
+from evaluation.baselines import fit_free_space, free_space_pattern_rmse, free_space_rmse, mean_map_rmse
 from radiodiff.config import Config, TrainConfig
-from radiodiff.data.digest import dataset_digest, dataset_name
+from radiodiff.data.datasets import MapDataset, build_split_datasets, digest_of, uncropped
+from radiodiff.data.digest import dataset_name
 from radiodiff.data.generated import resolve_data_root
-from radiodiff.data.radiomapseer import RadioMapSeerDataset, build_datasets
 from radiodiff.paths import run_dir
 from radiodiff.tracking import download_checkpoint
 from radiodiff.training.checkpoint import install_checkpoint, load_state, verify_checkpoint
@@ -26,7 +26,7 @@ class TrainingData:
     """The data root, its splits and a digest of its contents (for the run's dataset input)."""
 
     root: Path
-    splits: dict[str, RadioMapSeerDataset]
+    splits: dict[str, MapDataset]
     digest: str
 
     @property
@@ -37,8 +37,8 @@ class TrainingData:
 def prepare_data(config: Config, seed: int) -> TrainingData:
     """Resolve (and, for the embedded default, generate) the data root; build train/val/test."""
     root = resolve_data_root(config)
-    splits = build_datasets(root, config.data, seed=seed)
-    return TrainingData(root, splits, dataset_digest(splits["train"].index))  # one scan, shared by every split
+    splits = build_split_datasets(root, config.data, seed=seed)
+    return TrainingData(root, splits, digest_of(splits["train"]))  # one scan, shared by every split
 
 
 def validation_maps(data: TrainingData, config: Config, train: TrainConfig) -> Dataset:
@@ -53,6 +53,8 @@ def map_baselines(data: TrainingData, config: Config, train: TrainConfig) -> dic
     """Free-space path loss fitted on the (whole) training maps, and the mean training map, scored on the
     validation maps that val/* is measured on (the step-0 `baseline/*` of the map predictors' runs)."""
     training, val = whole_training_maps(data), validation_maps(data, config, train)
+    if config.data.layout == "icassp":  # free space with the antenna pattern, the condition's own channel
+        return {"free_space_rmse": free_space_pattern_rmse(val)}
     return {
         "free_space_rmse": free_space_rmse(fit_free_space(training), val),
         "mean_map_rmse": mean_map_rmse(training, val),
@@ -62,10 +64,7 @@ def map_baselines(data: TrainingData, config: Config, train: TrainConfig) -> dic
 def whole_training_maps(data: TrainingData) -> Dataset:
     """The training maps at full `image_size`, uncropped (baselines are fitted on them and scored on whole
     validation maps, as val/* is, also when training on crops)."""
-    train = data.splits["train"]
-    if not train.crop:
-        return train
-    return RadioMapSeerDataset(data.root, train.config, "train", crop=False, index=train.index)
+    return uncropped(data.splits["train"])
 
 
 def find_checkpoint(run_id: str) -> Path | None:

@@ -8,11 +8,23 @@ from accelerate import PartialState
 from torch.utils.data import Dataset
 
 from radiodiff.config import Config, ConfigError
-from radiodiff.inference import check_vae_uri, load_vae, log_radiodiff_model, resolve_vae_package
+from radiodiff.data.datasets import first_stage_tiling
+from radiodiff.data.generated import resolve_data_root
+from radiodiff.data.icassp.tables import read_pattern_folder
+from radiodiff.inference import (
+    CONDITION_URI_KEYS,
+    check_vae_uri,
+    condition_stage_uris,
+    load_vae,
+    log_radiodiff_model,
+    pin_model_version,
+    resolve_vae_package,
+)
 from radiodiff.jobs.common import TrainingData, map_baselines
 from radiodiff.jobs.training_run import TrainingJob, run_training
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.tracking import RunTracker
+from radiodiff.training.condition_stages import build_latent_condition
 from radiodiff.training.latents import cache_latents, estimate_scale_factor
 from radiodiff.training.ldm_task import LDMTask
 from radiodiff.training.trainer import ValidationCallback
@@ -38,20 +50,34 @@ def _check_vae(config: Config) -> None:
             "or set diffusion.vae_uri)"
         )
     check_vae_uri(config.diffusion.vae_uri)
+    for uri in condition_stage_uris(config).values():
+        check_vae_uri(uri)
 
 
 def _build_task(config: Config, data: TrainingData) -> tuple[LDMTask, Dataset, Config]:
-    vae, _ = load_vae(resolve_vae_package(config.diffusion.vae_uri), device=PartialState().device)
+    device = PartialState().device
+    config = _pinned_stages(config)
+    vae, _ = load_vae(resolve_vae_package(config.diffusion.vae_uri), device=device)
     _check_training_size(config, vae.downsample_factor * 2 ** (len(config.ldm.channel_mult) - 1))
     train_set: Dataset = data.splits["train"]
-    codec = LatentCodec(vae, config.diffusion.scale_factor or 1.0)
+    codec = LatentCodec(vae, config.diffusion.scale_factor or 1.0, *first_stage_tiling(config.data))
     if config.diffusion.cache_latents and config.data.crop_size is None:
         train_set = cache_latents(train_set, codec, batch_size=config.ldm_train.batch_for(config.data))
     if config.diffusion.scale_factor == 0:
         source = train_set if hasattr(train_set, "means") else cache_latents(data.splits["train"], codec)
         config = config.with_overrides({"diffusion.scale_factor": estimate_scale_factor(source)})
         codec.scale_factor = config.diffusion.scale_factor
-    return LDMTask(config, codec, tuple(config.data.crop_size or config.data.image_size)), train_set, config
+    latent_condition = build_latent_condition(config, data.splits["train"], device)
+    map_size = tuple(config.data.crop_size or config.data.image_size)
+    return LDMTask(config, codec, map_size, latent_condition), train_set, config
+
+
+def _pinned_stages(config: Config) -> Config:
+    """The config with every `models:/<name>/latest` first stage pinned to its version now (a resumed run, and
+    the logged params, name the stages it was trained on)."""
+    keys = ["vae_uri", *(CONDITION_URI_KEYS[part] for part in condition_stage_uris(config))]
+    pinned = {f"diffusion.{key}": pin_model_version(getattr(config.diffusion, key)) for key in keys}
+    return config.with_overrides(pinned)
 
 
 def _check_training_size(config: Config, multiple: int) -> None:
@@ -73,5 +99,6 @@ def _baselines(config: Config, data: TrainingData) -> dict[str, float]:
 
 def _export(config: Config, checkpoint: Path, step: int, tracker: RunTracker) -> None:
     """Log the whole map predictor (VAE + UNet) as the run's pyfunc model `model`; `evaluate` registers it."""
-    model_uri = log_radiodiff_model(checkpoint, config.diffusion.vae_uri, step)
+    patterns = read_pattern_folder(resolve_data_root(config)) if config.data.layout == "icassp" else None
+    model_uri = log_radiodiff_model(checkpoint, config.diffusion.vae_uri, step, patterns)
     tracker.set_tags({"radiodiff.vae_uri": config.diffusion.vae_uri, "radiodiff.model_uri": model_uri})

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from evaluation.baselines import mean_map_rmse
-from radiodiff.config import Config
+from evaluation.baselines import mean_map_rmse, mean_value_rmse
+from radiodiff.config import Config, ConfigError
+from radiodiff.data.icassp.dataset import TARGET_CHANNELS
 from radiodiff.inference import log_vae_model
 from radiodiff.jobs.common import TrainingData, validation_maps, whole_training_maps
 from radiodiff.jobs.training_run import TrainingJob, run_training
@@ -41,10 +42,19 @@ def train_vae(
 
 
 def _build_task(config: Config, data: TrainingData) -> tuple[VAETask, Dataset, Config]:
+    channels = TARGET_CHANNELS[config.data.target]
+    if config.vae.in_channels != channels:
+        raise ConfigError(
+            f"vae.in_channels = {config.vae.in_channels}, but data.target = {config.data.target} has {channels} "
+            f"channel(s): set vae.in_channels={channels}"
+        )
     return VAETask(config), data.splits["train"], config
 
 
 def _baselines(config: Config, data: TrainingData) -> dict[str, float]:
-    """RMSE of predicting the mean (whole) training map, on the validation maps val/* is measured on."""
+    """RMSE of predicting the mean (whole) training map (the mean value on the icassp layout's maps of mixed
+    sizes), on the validation maps val/* is measured on."""
     val = validation_maps(data, config, config.vae_train)
+    if config.data.layout == "icassp":
+        return {"mean_value_rmse": mean_value_rmse(whole_training_maps(data), val)}
     return {"mean_map_rmse": mean_map_rmse(whole_training_maps(data), val)}

@@ -37,6 +37,7 @@ from radiodiff.models.attention import SelfAttention, WindowCrossAttention
 from radiodiff.models.blocks import Downsample, ResnetBlock, Upsample, group_norm
 from radiodiff.models.condition_encoder import LATENT_FACTOR, ConditionEncoder
 from radiodiff.models.fourier_filter import FourierFilter
+from radiodiff.models.latent_condition import LatentCondition
 from radiodiff.models.time_embedding import TimeEmbedding
 
 __all__ = ["ConditionalUNet", "count_flops", "count_parameters"]
@@ -184,6 +185,7 @@ class ConditionalUNet(nn.Module):
         map_size: tuple[int, int],
         *,
         latent_factor: int = LATENT_FACTOR,
+        latent_condition: LatentCondition | None = None,
     ) -> None:
         super().__init__()
         self.levels = len(config.channel_mult)
@@ -202,7 +204,9 @@ class ConditionalUNet(nn.Module):
         widths = [config.channels * m for m in config.channel_mult]
         self.time_embed = TimeEmbedding(config.channels // 2, temb_channels)
         self.cond_encoder = ConditionEncoder(config, self.map_size, widths, latent_factor=latent_factor)
-        self.encoder = UNetEncoder(config, latent_channels, temb_channels)
+        self.latent_condition = latent_condition  # multi-condition LDM: frozen stages' latents join x_t
+        extra = latent_condition.channels if latent_condition is not None else 0
+        self.encoder = UNetEncoder(config, latent_channels + extra, temb_channels)
         self.decoders = nn.ModuleList(
             UNetDecoder(config, latent_channels, temb_channels, mid_size) for _ in range(NUM_BRANCHES)
         )
@@ -220,6 +224,8 @@ class ConditionalUNet(nn.Module):
         self._check_inputs(x_t, t_input, cond)
         temb = self.time_embed(t_input)  # (B, 4 * channels)
         cond_feats = self.cond_encoder(cond)  # level i: (B, widths[i], h / 2**i, w / 2**i)
+        if self.latent_condition is not None:  # [x_t, condition latents] (radiodiff/models/latent_condition.py)
+            x_t = torch.cat([x_t, self.latent_condition(cond)], dim=1)
         mid, skips = self.encoder(x_t, temb, cond_feats)  # (B, widths[-1], h_mid, w_mid), skips
         f1, f2 = (decoder(mid, skips, temb, cond_feats) for decoder in self.decoders)
         return f1, f2

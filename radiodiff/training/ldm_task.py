@@ -14,6 +14,7 @@ from radiodiff.diffusion import training_loss, uniform_to_time
 from radiodiff.generation import sample_maps
 from radiodiff.metrics import score_maps
 from radiodiff.models.latent_codec import LatentCodec
+from radiodiff.models.latent_condition import LatentCondition
 from radiodiff.models.summary import model_summary
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.seeding import make_generators, per_sample_noise, per_sample_uniform, sample_seeds, step_seeds
@@ -28,11 +29,23 @@ class LDMTask:
     kind = "ldm"
     main_module = "denoiser"
 
-    def __init__(self, config: Config, codec: LatentCodec, map_size: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        codec: LatentCodec,
+        map_size: tuple[int, int],
+        latent_condition: LatentCondition | None = None,
+    ) -> None:
         self.config = config
         self.codec = codec
         vae = codec.vae
-        self.denoiser = ConditionalUNet(config.ldm, vae.config.embed_dim, map_size, latent_factor=vae.downsample_factor)
+        self.denoiser = ConditionalUNet(
+            config.ldm,
+            vae.config.embed_dim,
+            map_size,
+            latent_factor=vae.downsample_factor,
+            latent_condition=latent_condition,
+        )
 
     def modules(self) -> dict[str, nn.Module]:
         return {"denoiser": self.denoiser}
@@ -61,7 +74,10 @@ class LDMTask:
     def predict(self, model: nn.Module, batch: dict[str, Any]) -> torch.Tensor:
         """Sampled radio maps (B, 1, H, W) on the [0, 1] grey scale, N = diffusion.sampling_steps."""
         seeds = sample_seeds(batch, self.config.ldm_train.seed)
-        return sample_maps(model, self.codec, batch["cond"], seeds, self.config.diffusion)
+        zero_buildings = self.config.data.layout == "radiomapseer"
+        return sample_maps(
+            model, self.codec, batch["cond"], seeds, self.config.diffusion, zero_buildings=zero_buildings
+        )
 
     def summary(self) -> dict[str, list]:
         unet = self.denoiser

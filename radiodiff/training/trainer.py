@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from radiodiff.config import Config, TrainConfig
+from radiodiff.data.datasets import map_loader
 from radiodiff.distributed import sync_batch_norms
 from radiodiff.training.checkpoint import (
     PROCESSES_KEY,
@@ -143,7 +144,7 @@ class Trainer:
         `val_batches` global batches (each map is scored by one process)."""
         count = self.train.val_batches or None
         global_batch = self.train.batch_for(self.config.data) * self.accelerator.num_processes
-        loader = DataLoader(self.val_set, batch_size=global_batch, shuffle=False)
+        loader = map_loader(self.val_set, global_batch)
         batches = []
         for i, batch in enumerate(loader):
             if count is not None and i >= count:

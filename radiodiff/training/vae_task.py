@@ -9,11 +9,12 @@ import torch
 from torch import nn
 
 from radiodiff.config import Config
+from radiodiff.data.datasets import first_stage_tiling
 from radiodiff.data.transforms import denormalize
 from radiodiff.losses.vae_gan import VAEGANLoss
 from radiodiff.metrics import score_maps
-from radiodiff.models.padding import run_padded
 from radiodiff.models.summary import model_summary
+from radiodiff.models.tiled_codec import reconstruct
 from radiodiff.models.vae import AutoencoderKL
 from radiodiff.seeding import make_generators, per_sample_noise, step_seeds
 from radiodiff.training.task import StepOutput, adamw
@@ -81,15 +82,22 @@ class VAETask:
     def validate(self, model: nn.Module, batches: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """Reconstruction metrics (FACTS §3) of the posterior mean, per validation map ({name: (n,)}).
 
-        The validation maps are whole (`image_size`) also when training on crops: the VAE is convolutional.
+        The validation maps are whole also when training on crops: a crop-trained VAE runs on tiles of its crop
+        (`first_stage_tiling`, radiodiff/models/tiled_codec.py).
         """
-        return score_maps((denormalize(_reconstruct(model, b["target"])), denormalize(b["target"])) for b in batches)
+        return score_maps(
+            (
+                denormalize(reconstruct(model, b["target"], *first_stage_tiling(self.config.data))),
+                denormalize(b["target"]),
+            )
+            for b in batches
+        )
 
     @torch.no_grad()
     def sample_grid(self, model: nn.Module, batch: dict[str, Any]) -> np.ndarray:
         """Rows of input | reconstruction | |error|, radio maps on the project's fixed colour scale."""
         x = batch["target"][:SAMPLE_ROWS]
-        reconstruction = _reconstruct(model, x)
+        reconstruction = reconstruct(model, x, *first_stage_tiling(self.config.data))
         truth = denormalize(x)[:, 0].cpu().numpy()
         rec = denormalize(reconstruction).clamp(0, 1)[:, 0].cpu().numpy()
         rows = [
@@ -99,8 +107,3 @@ class VAETask:
             for t, r in zip(truth, rec, strict=True)
         ]
         return np.concatenate(rows, axis=0)
-
-
-def _reconstruct(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The posterior mean's reconstruction (B, 1, H, W) of maps (B, 1, H, W) of any size (padded, cropped back)."""
-    return run_padded(lambda maps: model(maps, sample_posterior=False)[0], x, model.downsample_factor)

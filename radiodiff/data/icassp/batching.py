@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["PAD_VALUE", "pad_batch"]
+__all__ = ["PAD_VALUE", "pad_batch", "same_size_batches"]
 
 PAD_VALUE = -1.0
 """The value of padded pixels in every channel."""
@@ -42,3 +42,24 @@ def pad_batch(images: Sequence[np.ndarray], multiple_of: int = 1) -> tuple[np.nd
         batch[i, :, : a.shape[1], : a.shape[2]] = a
         valid[i, : a.shape[1], : a.shape[2]] = True
     return batch, valid
+
+
+def same_size_batches(sizes: Sequence[tuple[int, int]], batch_size: int) -> list[list[int]]:
+    """Batches of item indices in order, each of at most `batch_size` items of one (H, W): every run of
+    consecutive items of one size is cut into batches (maps are then scored at their own size, unpadded).
+
+    Args:
+        sizes: (H, W) of every item (a dataset's `sizes`).
+        batch_size: the most items per batch.
+    Returns:
+        Lists of indices covering 0 .. len(sizes) - 1 once, in order.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size = {batch_size} must be >= 1")
+    batches: list[list[int]] = []
+    for i, size in enumerate(sizes):
+        if batches and len(batches[-1]) < batch_size and sizes[batches[-1][0]] == size:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches

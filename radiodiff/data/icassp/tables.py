@@ -17,10 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
-from radiodiff.data.icassp.layout import PATTERN_ANGLES
+from radiodiff.data.icassp.layout import ANTENNA_IDS, PATTERN_ANGLES, pattern_file
 from radiodiff.data.png_io import DataError
 
-__all__ = ["POSITION_COLUMNS", "TxPosition", "read_pattern", "read_positions", "write_pattern", "write_positions"]
+__all__ = [
+    "POSITION_COLUMNS",
+    "TxPosition",
+    "read_pattern",
+    "read_pattern_folder",
+    "read_positions",
+    "write_pattern",
+    "write_positions",
+]
 
 POSITION_COLUMNS = ("X", "Y", "Azimuth")
 """The named columns of a positions file, after the index column."""
@@ -126,3 +134,17 @@ def _is_number(cell: str) -> bool:
 
 def _format(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def read_pattern_folder(root: Path) -> dict[int, np.ndarray]:
+    """Every `Radiation_Patterns/Ant{a}_Pattern.csv` of a data root: antenna id -> (360,) gains in dBi.
+
+    Raises:
+        DataError: the root has no pattern file, or one is malformed (the message names it).
+    """
+    found = {a: read_pattern(pattern_file(Path(root), a)) for a in ANTENNA_IDS if pattern_file(Path(root), a).is_file()}
+    if not found:
+        raise DataError(
+            f"{pattern_file(Path(root), ANTENNA_IDS[0]).parent}: no antenna pattern file Ant<a>_Pattern.csv"
+        )
+    return found
