@@ -10,7 +10,9 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 
 from radiodiff.cli import main
-from radiodiff.eda.indoor import INDOOR_FIGURES
+from radiodiff.config import load
+from radiodiff.data.icassp.writer import generate_indoor_dataset
+from radiodiff.eda.indoor import INDOOR_FIGURES, analyse_indoor
 from radiodiff.jobs.eda import FIGURES_DIR, STATS_FILE
 
 SMALL_INDOOR = (
@@ -39,3 +41,13 @@ def test_eda_on_the_generated_indoor_set_logs_its_stats_and_figures(home: Path) 
             image.ndim == 3 and image.shape[0] > 100 and len(np.unique(image.reshape(-1, image.shape[2]), axis=0)) > 10
         )
     assert next(d.dataset.name for d in run.inputs.dataset_inputs).startswith("generated-")
+
+
+def test_a_capped_sample_that_misses_a_frequency_still_gets_its_stats(tmp_path: Path) -> None:
+    generator = load(None, SMALL_INDOOR.replace("indoor_buildings=3", "indoor_buildings=1")).generator
+    generate_indoor_dataset(generator, tmp_path, progress=False)
+    result = analyse_indoor(tmp_path, max_radio_maps=2)
+    by_frequency = result.stats["pathloss_db_by"]["frequency"]
+    assert result.stats["counts"]["measured"] == 2 and set(by_frequency) == {"1", "2", "3"}
+    assert sum(1 for summary in by_frequency.values() if summary) <= 2  # an unmeasured frequency: an empty summary
+    assert 0 < result.stats["distance_intercept_db"] < 80  # about FSPL at 1 m (31..43 dB) plus the walls

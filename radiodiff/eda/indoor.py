@@ -57,7 +57,9 @@ def analyse_indoor(root: str | Path, max_radio_maps: int = 0, seed: int = 0, pro
         "sizes": _sizes_figure(index),
         "pathloss_by_frequency": _distribution_figure(chosen, measured, "frequency", "frequency token"),
         "pathloss_by_antenna": _distribution_figure(chosen, measured, "antenna", "antenna"),
-        "distance_slope": _slope_figure(measured, stats["distance_slope_db_per_decade"]),
+        "distance_slope": _slope_figure(
+            measured, stats["distance_slope_db_per_decade"], stats["distance_intercept_db"]
+        ),
         "patterns": _patterns_figure(index),
         "samples": indoor_preview_panel(index, samples=4),
     }
@@ -121,7 +123,7 @@ def _stats(index: IcasspIndex, chosen: list[IcasspSample], measured: list[dict[s
     loss = np.concatenate([m["loss"] for m in measured])
     log_distance = np.concatenate([m["log_distance"] for m in measured])
     far = log_distance > 0  # beyond 1 m: the near field of the transmitter's own pixel is left out
-    slope = float(np.polyfit(log_distance[far], loss[far], 1)[0]) if far.sum() > 2 else float("nan")
+    slope, intercept = np.polyfit(log_distance[far], loss[far], 1) if far.sum() > 2 else (np.nan, np.nan)
     sizes = np.asarray([s.size for s in index.samples])
     by = {
         field: {str(value): _summary(_losses_where(chosen, measured, field, value)) for value in index.values(field)}
@@ -146,7 +148,8 @@ def _stats(index: IcasspIndex, chosen: list[IcasspSample], measured: list[dict[s
         "pathloss_db": _summary(loss),
         "pathloss_db_by": by,
         "excess_over_free_space_db": _summary(np.concatenate([m["excess"] for m in measured])),
-        "distance_slope_db_per_decade": slope,
+        "distance_slope_db_per_decade": float(slope),
+        "distance_intercept_db": float(intercept),
         "wall_fraction": _summary(np.asarray([float(m["wall_fraction"]) for m in measured])),
     }
 
@@ -154,8 +157,10 @@ def _stats(index: IcasspIndex, chosen: list[IcasspSample], measured: list[dict[s
 def _losses_where(
     chosen: list[IcasspSample], measured: list[dict[str, np.ndarray]], field: str, value: int
 ) -> np.ndarray:
-    """The sampled path losses of the measured maps whose `field` is `value`."""
-    return np.concatenate([m["loss"] for s, m in zip(chosen, measured, strict=True) if getattr(s, field) == value])
+    """The sampled path losses of the measured maps whose `field` is `value` (empty when none was measured: a
+    capped sample may miss a frequency or an antenna)."""
+    losses = [m["loss"] for s, m in zip(chosen, measured, strict=True) if getattr(s, field) == value]
+    return np.concatenate(losses) if losses else np.empty(0, dtype=np.float32)
 
 
 def _counts_figure(counts: dict[str, Any]) -> np.ndarray:
@@ -197,12 +202,17 @@ def _distribution_figure(
     return figure_rgb(figure)
 
 
-def _slope_figure(measured: list[dict[str, np.ndarray]], slope: float) -> np.ndarray:
+def _slope_figure(measured: list[dict[str, np.ndarray]], slope: float, intercept: float) -> np.ndarray:
+    """Path loss against log10 distance, the fitted line, and a 20 dB/decade free-space line through its 1 m value."""
     figure = new_figure(5, 4)
     axes = figure.subplots()
     x = np.concatenate([m["log_distance"] for m in measured])
     y = np.concatenate([m["loss"] for m in measured])
     axes.hexbin(x, y, gridsize=50, bins="log", cmap="viridis")
+    ends = np.asarray([0.0, max(float(x.max()), 0.1)])
+    axes.plot(ends, intercept + slope * ends, color="tab:red", label=f"fit: {slope:.1f} dB/decade")
+    axes.plot(ends, intercept + 20 * ends, color="black", linestyle="--", label="20 dB/decade (free space)")
+    axes.legend(loc="lower right", fontsize=8)
     axes.set(
         xlabel="log10 distance (m)",
         ylabel="path loss (dB)",
@@ -214,6 +224,7 @@ def _slope_figure(measured: list[dict[str, np.ndarray]], slope: float) -> np.nda
 def _patterns_figure(index: IcasspIndex) -> np.ndarray:
     figure = new_figure(5, 5)
     axes = figure.add_subplot(projection="polar")
+    axes.set_theta_direction(-1)  # degrees off boresight turn clockwise as the image is shown (docs/icassp.md)
     angles = np.deg2rad(np.arange(360))
     for antenna, gains in sorted(index.patterns.items()):
         axes.plot(angles, gains, label=f"Ant{antenna}")
