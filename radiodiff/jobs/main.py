@@ -25,7 +25,8 @@ from radiodiff.tracking import (
     start_run,
 )
 
-DATA_SECTIONS = ("generator",)
+DATA_SECTIONS = ("generator", "data")
+"""The generate_data step's sections: the generator's, and of `data` only `data.layout` (`_data_step_ignore`)."""
 VAE_SECTIONS = ("generator", "data", "vae", "vae_loss", "vae_train")
 LDM_SECTIONS = (*VAE_SECTIONS, "ldm", "diffusion", "ldm_train")
 
@@ -61,11 +62,18 @@ def _evaluate(parent: RunTracker, config: Config, model_uri: str) -> None:
 def _generate_data(config: Config, parent: RunTracker) -> None:
     from radiodiff.jobs.generate_data import generate_data
 
-    run_id = find_finished_run("generate_data", config, DATA_SECTIONS)
+    ignore = _data_step_ignore(config)
+    run_id = find_finished_run("generate_data", config, DATA_SECTIONS, ignore)
     if run_id is None or not default_data_dir(config.generator, config.data.layout).is_dir():
         generate_data(config, nested=True)
-        run_id = find_finished_run("generate_data", config, DATA_SECTIONS)
+        run_id = find_finished_run("generate_data", config, DATA_SECTIONS, ignore)
     parent.set_tags({"radiodiff.step.generate_data": run_id})
+
+
+def _data_step_ignore(config: Config) -> tuple[str, ...]:
+    """The `data.*` keys other than `data.layout`: the layout picks which data set is written (an outdoor run is
+    not the indoor set's step), the rest of `data` does not change it."""
+    return tuple(key for key in config.flat() if key.startswith("data.") and key != "data.layout")
 
 
 def _step(parent: RunTracker, name: str, config: Config, sections: tuple[str, ...], processes: int) -> str:
