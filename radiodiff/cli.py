@@ -94,11 +94,13 @@ def _derive_edges(config: Config, args: argparse.Namespace) -> Any:
     from radiodiff.data.edge_dataset import write_edge_dataset
     from radiodiff.data.edges import check_edge_method
     from radiodiff.data.generated import resolve_data_root
+    from radiodiff.data.layout import resolve_simulation
 
     if not args.out_dir:
         raise ConfigError("derive_edges needs --out_dir DST (the folder of the edge-map data set)")
     method = check_edge_method(args.method or "canny")  # before a default data set is generated
-    summary = write_edge_dataset(resolve_data_root(config), Path(args.out_dir), method, config.data.simulation)
+    root = resolve_data_root(config)
+    summary = write_edge_dataset(root, Path(args.out_dir), method, resolve_simulation(root, config.data.simulation))
     print(f"radiodiff derive_edges: {summary}")
     return summary
 

@@ -18,12 +18,12 @@ from tqdm import tqdm
 
 from radiodiff.config_schema import ConfigError
 from radiodiff.data.edges import check_edge_method, edge_map
-from radiodiff.data.layout import GAIN_DIR
+from radiodiff.data.layout import EDGES_RECORD, GAIN_DIR
 from radiodiff.data.png_io import DataError, read_grey_png
 
 __all__ = ["EDGES_FILE", "EdgeDatasetSummary", "write_edge_dataset"]
 
-EDGES_FILE = "edges.json"
+EDGES_FILE = EDGES_RECORD
 """Written at DST's root: where the edge maps come from and how they were made."""
 INPUTS_DIR = "png"
 """Folder of the inputs (buildings, antennas, cars) mirrored into DST."""

@@ -5,13 +5,17 @@ ROOT/png/buildings_complete/{m}.png   building mask of map m
 ROOT/png/antennas/{m}_{k}.png         transmitter k of map m
 ROOT/png/cars/{m}.png                 car mask (dynamic setting only)
 ROOT/gain/<simulation>/{m}_{k}.png    radio map (DPM, IRT2, carsDPM, ...)
+ROOT/generator.json                   a generated root's parameters, among them its `simulation`
 ```
+`data.simulation: auto` reads the simulation a generated root records (DPM for the fast engine, IRT for Sionna
+RT), and DPM on a root without a record (RadioMapSeer's own).
 One `os.scandir` per folder and a regex per name: the full data set (701 maps x 80 Tx) scans in well under a
 second. Files whose names do not match the patterns are ignored.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -24,17 +28,30 @@ from radiodiff.data.png_io import DataError
 
 __all__ = [
     "ANTENNAS_DIR",
+    "AUTO_SIMULATION",
     "BUILDINGS_DIR",
     "CARS_DIR",
+    "DEFAULT_SIMULATION",
+    "EDGES_RECORD",
     "GAIN_DIR",
+    "GENERATOR_RECORD",
     "LayoutIndex",
     "index_radiomapseer",
+    "resolve_simulation",
 ]
 
 BUILDINGS_DIR = "png/buildings_complete"
 ANTENNAS_DIR = "png/antennas"
 CARS_DIR = "png/cars"
 GAIN_DIR = "gain"
+GENERATOR_RECORD = "generator.json"
+"""The record a generated root holds of the parameters that made it (written by the generators)."""
+EDGES_RECORD = "edges.json"
+"""The record of an edge-map root (`radiodiff derive_edges`): its source, simulation and method."""
+AUTO_SIMULATION = "auto"
+"""data.simulation value meaning: the root's own simulation (its generator record's, else DEFAULT_SIMULATION)."""
+DEFAULT_SIMULATION = "DPM"
+"""The simulation of a root without a generator record: RadioMapSeer's dominant-path maps, the paper's target."""
 
 _MAP_NAME = re.compile(r"^(\d+)\.png$")
 _PAIR_NAME = re.compile(r"^(\d+)_(\d+)\.png$")
@@ -74,14 +91,30 @@ class LayoutIndex:
         return self.root / GAIN_DIR / self.simulation / f"{map_id}_{tx_id}.png"
 
 
+def resolve_simulation(root: str | Path, simulation: str) -> str:
+    """The folder under `gain/` that `simulation` names for `root`: itself, or for `auto` the `simulation` that
+    the root's generator.json (or edges.json) records, DEFAULT_SIMULATION when it has none."""
+    if simulation != AUTO_SIMULATION:
+        return simulation
+    for record in (GENERATOR_RECORD, EDGES_RECORD):
+        try:
+            recorded = json.loads((Path(root) / record).read_text()).get("simulation")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(recorded, str) and recorded:
+            return recorded
+    return DEFAULT_SIMULATION
+
+
 def index_radiomapseer(
-    root: str | Path, simulation: str = "DPM", setting: Literal["static", "dynamic"] = "static"
+    root: str | Path, simulation: str = AUTO_SIMULATION, setting: Literal["static", "dynamic"] = "static"
 ) -> LayoutIndex:
     """Scan a data root and check that every radio map has the inputs it needs.
 
     Args:
         root: folder in the RadioMapSeer layout.
-        simulation: folder under `gain/` with the target maps (any name: DPM, IRT2, carsDPM, ...).
+        simulation: folder under `gain/` with the target maps (any name: DPM, IRT2, carsDPM, ...), or `auto`
+            (`resolve_simulation`).
         setting: "static" or "dynamic" (the latter needs a car mask per map).
     Returns:
         The LayoutIndex of the (map, tx) pairs that have a radio map.
@@ -93,6 +126,7 @@ def index_radiomapseer(
     if setting not in ("static", "dynamic"):
         raise ConfigError(f"setting = {setting!r} is not allowed; choose one of ['static', 'dynamic']")
     root = Path(root)
+    simulation = resolve_simulation(root, simulation)
     _check_folders(root, simulation, setting)
     pairs = sorted(_scan_pairs(root / GAIN_DIR / simulation))
     if not pairs:

@@ -15,7 +15,7 @@ from torch.utils.data import Dataset
 
 from radiodiff.config import ConfigError, DataConfig
 from radiodiff.data.condition import condition_image
-from radiodiff.data.layout import LayoutIndex, index_radiomapseer
+from radiodiff.data.layout import LayoutIndex, index_radiomapseer, resolve_simulation
 from radiodiff.data.png_io import DataError, read_grey_png
 from radiodiff.data.splits import SPLIT_NAMES, split_maps
 from radiodiff.data.transforms import (
@@ -84,10 +84,11 @@ class RadioMapSeerDataset(Dataset):
         self.seed = seed
         self.epoch = 0
         self.index = index if index is not None else index_radiomapseer(root, config.simulation, config.setting)
-        if (self.index.simulation, self.index.setting) != (config.simulation, config.setting):
+        simulation = resolve_simulation(root, config.simulation)
+        if (self.index.simulation, self.index.setting) != (simulation, config.setting):
             raise ConfigError(
                 f"index of {self.index.root} is for ({self.index.simulation}, {self.index.setting}); "
-                f"config asks for ({config.simulation}, {config.setting})"
+                f"config asks for ({simulation}, {config.setting})"
             )
         maps = self.index.map_ids if split == "all" else split_maps(self.index.map_ids, config)[split]
         if not maps:

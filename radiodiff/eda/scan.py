@@ -17,14 +17,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from radiodiff.data.layout import ANTENNAS_DIR, BUILDINGS_DIR, CARS_DIR, GAIN_DIR
+from radiodiff.data.layout import ANTENNAS_DIR, BUILDINGS_DIR, CARS_DIR, GAIN_DIR, GENERATOR_RECORD
 from radiodiff.data.png_io import DataError
 from radiodiff.eda.issues import Issue
 from radiodiff.eda.png_header import PngHeader, read_png_header
 
 __all__ = ["METADATA_FILE", "DatasetScan", "FolderListing", "check_root", "scan_dataset"]
 
-METADATA_FILE = "generator.json"
+METADATA_FILE = GENERATOR_RECORD
 """Parameters written by the embedded generator (ground resolution, frequency); real data has none."""
 
 _MAP_NAME = re.compile(r"^(\d+)\.png$")

@@ -7,6 +7,7 @@ from typing import Any
 from radiodiff.config import Config
 from radiodiff.data.generated import resolve_data_root
 from radiodiff.data.icassp.index import index_icassp
+from radiodiff.data.layout import resolve_simulation
 from radiodiff.eda import DEFAULT_MAX_RADIO_MAPS, analyse_dataset
 from radiodiff.eda.analysis import check_max_radio_maps
 from radiodiff.eda.indoor import analyse_indoor, indoor_metrics
@@ -36,14 +37,15 @@ def run_eda(config: Config, max_radio_maps: int = DEFAULT_MAX_RADIO_MAPS, nested
     if indoor:  # every file checked by the reader: a wrong data_dir fails here, before a run exists
         index_icassp(root)
     else:
-        check_root(root, config.data.simulation)
+        simulation = resolve_simulation(root, config.data.simulation)
+        check_root(root, simulation)
     with start_run("eda", config, run_name=f"eda-{root.resolve().name}", nested=nested) as tracker:
         tracker.set_tags({"radiodiff.data_dir": str(root.resolve())})
         tracker.log_params({"eda.max_radio_maps": max_radio_maps})
         if indoor:
             result = analyse_indoor(root, max_radio_maps, progress=True)
         else:
-            result = analyse_dataset(root, config.data.simulation, config.data.setting, max_radio_maps, progress=True)
+            result = analyse_dataset(root, simulation, config.data.setting, max_radio_maps, progress=True)
         tracker.log_dict(result.stats, STATS_FILE)
         for name, image in result.figures.items():
             tracker.log_figure_png(image, f"{FIGURES_DIR}/{name}.png")
