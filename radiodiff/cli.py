@@ -18,7 +18,7 @@ from typing import Any
 from radiodiff.cli_tools import TOOLS
 from radiodiff.config import Config, ConfigError, load, parse_overrides
 from radiodiff.data.png_io import DataError
-from radiodiff.errors import InputError, NotBuiltYet, RunConflict, TrackingUnavailable
+from radiodiff.errors import InputError, MissingComponent, NotBuiltYet, RunConflict, TrackingUnavailable
 from radiodiff.launch import in_launched_process, launch
 
 
@@ -144,7 +144,16 @@ def _not_built(issue: int, what: str) -> Callable[[Config, argparse.Namespace], 
     return run
 
 
-USER_ERRORS = (ConfigError, DataError, InputError, NotBuiltYet, RunConflict, TrackingUnavailable, FileNotFoundError)
+USER_ERRORS = (
+    ConfigError,
+    DataError,
+    InputError,
+    MissingComponent,
+    NotBuiltYet,
+    RunConflict,
+    TrackingUnavailable,
+    FileNotFoundError,
+)
 """Errors that end a command with one line and exit status 2: the message says what to fix."""
 
 PROCESSES = ("processes", {"type": int, "help": "data-parallel processes on this machine (default 1)"})
@@ -160,7 +169,8 @@ COMMANDS: dict[str, Command] = {
             ("size", {"type": int, "help": "map side in pixels"}),
             ("seed", {"type": int, "help": "data set seed"}),
             ("frequency_ghz", {"type": float, "help": "carrier frequency in GHz"}),
-            ("engine", {"help": "propagation engine (fast)"}),
+            ("engine", {"help": "propagation engine: fast, or sionna (ray tracing, the rt extra)"}),
+            ("scene", {"help": "engine sionna: a bundled scene (munich, florence, etoile, ...) or a Mitsuba XML path"}),
             ("workers", {"type": int, "help": "worker processes (0: one per core)"}),
         ),
         run=_generate_data,
@@ -172,6 +182,7 @@ COMMANDS: dict[str, Command] = {
             ("seed", "generator.seed"),
             ("frequency_ghz", "generator.frequency_ghz"),
             ("engine", "generator.engine"),
+            ("scene", "generator.rt_scene"),
             ("workers", "generator.workers"),
         ),
     ),

@@ -36,12 +36,43 @@ class GeneratorConfig:
     """Seed of the whole data set: the same seed writes the same files."""
     frequency_ghz: float = 3.5
     """Carrier frequency in GHz (enters the free-space path loss)."""
-    engine: Literal["fast"] = "fast"
-    """Propagation engine: `fast` (dominant path + penetration, see docs/generator.md)."""
+    engine: Literal["fast", "sionna"] = "fast"
+    """Propagation engine: `fast` (procedural cities, dominant path + penetration, docs/generator.md) or `sionna`
+    (Sionna RT ray tracing of windows of a real 3-D city scene, the `rt` extra, docs/sionna_rt.md)."""
     metres_per_pixel: float = 4.0
-    """Ground resolution (RadioMapSeer: 1 m per pixel at 256 px; 4 m at 64 px covers the same 256 m)."""
+    """Ground resolution (RadioMapSeer: 1 m per pixel at 256 px; 4 m at 64 px covers the same 256 m). Engine sionna:
+    the solver's cell size; a window's side is size x metres_per_pixel."""
     workers: int = field(default=0, metadata=SPEED_ONLY)
     """Worker processes; 0 means one per CPU core."""
+    rt_scene: str = "munich"
+    """Engine sionna: a scene bundled with sionna-rt (munich, florence, etoile, ...) or the path of a Mitsuba XML
+    scene (z up, metres, a ground at the receiver plane's foot)."""
+    rt_min_building_fraction: float = 0.1
+    """Engine sionna: a window is kept when its share of building pixels is at least this ..."""
+    rt_max_building_fraction: float = 0.6
+    """Engine sionna: ... and at most this (windows are drawn uniformly over the scene until one fits)."""
+    rt_rx_height_m: float = 1.5
+    """Engine sionna: height of the receiver plane above the ground (RadioMapSeer: 1.5 m); a pixel is a building
+    where the scene's geometry rises above it."""
+    rt_tx_height_m: float = 1.5
+    """Engine sionna: height of the transmitters above the receiver plane (placed over free pixels)."""
+    rt_max_depth: int = 5
+    """Engine sionna: maximum number of interactions (reflections, diffractions, refractions) of a path."""
+    rt_samples_per_tx: int = 1_000_000
+    """Engine sionna: rays shot per transmitter (more rays: less Monte-Carlo noise, proportionally slower)."""
+    rt_los: bool = True
+    """Engine sionna: line-of-sight paths."""
+    rt_specular_reflection: bool = True
+    """Engine sionna: specular reflections."""
+    rt_diffuse_reflection: bool = False
+    """Engine sionna: diffuse scattering (needs materials with a scattering coefficient; the bundled ITU materials
+    have none)."""
+    rt_refraction: bool = True
+    """Engine sionna: transmission through walls (the only way into a deep street canyon without diffraction)."""
+    rt_diffraction: bool = True
+    """Engine sionna: diffraction on the buildings' wedges (about doubles the solver time)."""
+    rt_simulation: str = "IRT"
+    """Engine sionna: the folder under `gain/` that holds the ray-traced maps (data.simulation `auto` reads it)."""
     indoor_buildings: int = 8
     """Layout icassp (`data.layout`): floor plans B1..B{n}, each with 5 antennas x 3 frequencies x
     `indoor_tx_per_setting` transmitters (docs/icassp.md); the fields above up to `metres_per_pixel` are the
@@ -62,6 +93,19 @@ class GeneratorConfig:
         _require(0.1 <= self.frequency_ghz <= 100, "frequency_ghz", self.frequency_ghz, "0.1 .. 100")
         _require(self.metres_per_pixel > 0, "metres_per_pixel", self.metres_per_pixel, "> 0")
         _require(self.workers >= 0, "workers", self.workers, "0 (all cores) or more")
+        _require(bool(self.rt_scene.strip()), "rt_scene", self.rt_scene, "a bundled scene name or an XML path")
+        low, high = self.rt_min_building_fraction, self.rt_max_building_fraction
+        _require(0 <= low < 1, "rt_min_building_fraction", low, "0 .. 1 (exclusive)")
+        _require(
+            low <= high < 1, "rt_max_building_fraction", high, f"rt_min_building_fraction ({low}) .. 1 (exclusive)"
+        )
+        _require(self.rt_rx_height_m > 0, "rt_rx_height_m", self.rt_rx_height_m, "> 0")
+        _require(self.rt_tx_height_m > 0, "rt_tx_height_m", self.rt_tx_height_m, "> 0")
+        _require(1 <= self.rt_max_depth <= 10, "rt_max_depth", self.rt_max_depth, "1 .. 10")
+        samples_ok = 1_000 <= self.rt_samples_per_tx <= 100_000_000
+        _require(samples_ok, "rt_samples_per_tx", self.rt_samples_per_tx, "1000 .. 100000000")
+        simulation_ok = self.rt_simulation not in ("", "auto") and "/" not in self.rt_simulation
+        _require(simulation_ok, "rt_simulation", self.rt_simulation, "a folder name other than auto (IRT, ...)")
         _require(self.indoor_buildings >= 1, "indoor_buildings", self.indoor_buildings, "an integer >= 1")
         _require(32 <= self.indoor_min_side <= 1024, "indoor_min_side", self.indoor_min_side, "32 .. 1024")
         sides_ok = self.indoor_min_side <= self.indoor_max_side <= 1024
@@ -83,8 +127,9 @@ class DataConfig:
     target: Literal["radio", "building", "antenna"] = "radio"
     """The image a first stage (VAE) learns: radio (the radio map); on the icassp layout also building
     (reflectance + transmittance, 2 channels) or antenna (free-space loss with the antenna pattern, 1 channel)."""
-    simulation: str = "DPM"
-    """Folder under `gain/` holding the target maps (DPM, IRT2, carsDPM, ...)."""
+    simulation: str = "auto"
+    """Folder under `gain/` holding the target maps (DPM, IRT2, carsDPM, ...); auto: the root's own, as its
+    generator.json records it (the fast engine's DPM, Sionna RT's IRT), else DPM."""
     setting: Literal["static", "dynamic"] = "static"
     """static (SRM): condition [buildings, tx, buildings]; dynamic (DRM): [buildings, tx, cars]."""
     image_size: tuple[int, int] = (64, 64)

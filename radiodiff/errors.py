@@ -5,6 +5,11 @@ class NotBuiltYet(RuntimeError):
     """An entry point (or pipeline step) whose issue has not landed yet."""
 
 
+class MissingComponent(RuntimeError):
+    """An optional extra or a system library that the chosen setting needs is not installed; the message names it
+    and the command that installs it."""
+
+
 class RunConflict(RuntimeError):
     """A run that cannot be (re)entered: unknown, of another job, or still alive in another process."""
 

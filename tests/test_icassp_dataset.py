@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from radiodiff.data.icassp.writer import generate_indoor_dataset
 
 from evaluation.baselines import free_space_pattern_db
 from radiodiff.config import Config, load
@@ -20,6 +19,7 @@ from radiodiff.data.icassp.batching import same_size_batches
 from radiodiff.data.icassp.challenge import TASK_WEIGHTS, challenge_split
 from radiodiff.data.icassp.dataset import RESIDUAL_OFFSET_DB, RESIDUAL_SPAN_DB, antenna_db_of, pathloss_db
 from radiodiff.data.icassp.index import index_icassp
+from radiodiff.data.icassp.writer import generate_indoor_dataset
 from radiodiff.data.png_io import DataError
 from radiodiff.data.transforms import denormalize
 from radiodiff.errors import InputError

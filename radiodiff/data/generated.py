@@ -19,6 +19,8 @@ from radiodiff.paths import data_home
 
 INDOOR_PREFIX = "indoor_"
 """Generator fields of the icassp layout's indoor set; the others are the outdoor (RadioMapSeer) generator's."""
+RT_PREFIX = "rt_"
+"""Generator fields of the outdoor engine sionna (ray tracing); the fast engine's data sets ignore them."""
 
 
 def layout_params(generator: GeneratorConfig, layout: str = "radiomapseer") -> dict[str, Any]:
@@ -31,7 +33,12 @@ def layout_params(generator: GeneratorConfig, layout: str = "radiomapseer") -> d
             "seed": generator.seed,
             **{k: v for k, v in params.items() if k.startswith(INDOOR_PREFIX)},
         }
-    return {k: v for k, v in params.items() if not k.startswith(INDOOR_PREFIX)}
+    ray_traced = generator.engine == "sionna"
+    return {
+        k: v
+        for k, v in params.items()
+        if not k.startswith(INDOOR_PREFIX) and (ray_traced or not k.startswith(RT_PREFIX))
+    }
 
 
 def fingerprint(generator: GeneratorConfig, layout: str = "radiomapseer") -> str:

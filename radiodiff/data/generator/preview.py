@@ -9,6 +9,7 @@ import numpy as np
 
 from radiodiff.data.gain_scale import GAIN_MAX_DB, GAIN_MIN_DB
 from radiodiff.data.generator import layout
+from radiodiff.data.layout import AUTO_SIMULATION, resolve_simulation
 from radiodiff.viz import radio_map_rgb
 
 __all__ = ["preview_panel"]
@@ -22,8 +23,9 @@ _BAR_HEIGHT = 28
 def preview_panel(out_dir: Path, samples: int = 4) -> np.ndarray:
     """Rows of buildings | transmitter | radio map for `samples` radio maps spread over the data set.
 
-    Radio maps share one fixed colour scale (`radiodiff.viz.radio_map_rgb`, dB window of the grey scale),
-    shown by the colour bar under the rows; buildings are white in every column.
+    The radio maps are the root's own simulation (`data.simulation: auto`). They share one fixed colour scale
+    (`radiodiff.viz.radio_map_rgb`, dB window of the grey scale), shown by the colour bar under the rows;
+    buildings are white in every column.
 
     Args:
         out_dir: data root in the RadioMapSeer layout.
@@ -43,9 +45,10 @@ def preview_panel(out_dir: Path, samples: int = 4) -> np.ndarray:
 
 def _pick(root: Path, samples: int) -> list[tuple[int, int]]:
     """(map, transmitter) pairs spread evenly over the radio maps present under `root`."""
-    names = sorted(path.stem for path in (root / layout.GAIN_DIR).glob("*_*.png"))
+    folder = layout.gain_dir(root, resolve_simulation(root, AUTO_SIMULATION))
+    names = sorted(path.stem for path in folder.glob("*_*.png"))
     if not names:
-        raise FileNotFoundError(f"no radio maps under {root / layout.GAIN_DIR}")
+        raise FileNotFoundError(f"no radio maps under {folder}")
     pairs = sorted((int(m), int(k)) for m, k in (name.split("_") for name in names))
     picks = np.linspace(0, len(pairs) - 1, num=min(samples, len(pairs))).round().astype(int)
     return [pairs[i] for i in picks]
@@ -55,7 +58,7 @@ def _row(root: Path, map_id: int, tx_id: int) -> np.ndarray:
     """One (H, 3W + 2 gaps, 3) row: buildings, the transmitter on dimmed buildings, the coloured radio map."""
     buildings = _read(layout.buildings_file(root, map_id))
     antenna = _read(layout.antenna_file(root, map_id, tx_id))
-    grey = _read(layout.gain_file(root, map_id, tx_id))
+    grey = _read(layout.gain_file(root, map_id, tx_id, resolve_simulation(root, AUTO_SIMULATION)))
     city = np.repeat(buildings[:, :, None], 3, axis=2)
     tx = (city // 3).copy()
     for row, col in np.argwhere(antenna > 0):

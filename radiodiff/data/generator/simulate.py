@@ -52,7 +52,7 @@ def simulate_map(config: GeneratorConfig, map_id: int, materials: Materials | No
         The MapSample of that map.
     """
     if config.engine != "fast":
-        raise ValueError(f"engine = {config.engine!r} is not implemented; allowed: 'fast'")
+        raise ValueError(f"simulate_map is the fast engine's; engine = {config.engine!r} maps come from sionna_rt.maps")
     if map_id < 0:
         raise ValueError(f"map_id = {map_id} must be >= 0")
     rng = map_rng(config.seed, map_id)

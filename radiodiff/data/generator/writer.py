@@ -22,9 +22,9 @@ from radiodiff.config import GeneratorConfig
 from radiodiff.data.gain_scale import GAIN_MAX_DB, GAIN_MIN_DB
 from radiodiff.data.generator import layout
 from radiodiff.data.generator.propagation import ENGINE_VERSION, Materials
-from radiodiff.data.generator.simulate import simulate_map
+from radiodiff.data.generator.simulate import MapSample, simulate_map
 
-__all__ = ["GenerationSummary", "dataset_matches", "generate_dataset", "generator_params"]
+__all__ = ["GenerationSummary", "dataset_matches", "generate_dataset", "generator_params", "simulation_of"]
 
 
 @dataclass(frozen=True)
@@ -43,15 +43,21 @@ class GenerationSummary:
     """Throughput in RADIO maps per second (radio_maps / seconds)."""
 
 
+def simulation_of(config: GeneratorConfig) -> str:
+    """The folder under `gain/` that `config`'s engine writes: DPM (fast) or `rt_simulation` (sionna)."""
+    return config.rt_simulation if config.engine == "sionna" else layout.FAST_SIMULATION
+
+
 def generator_params(config: GeneratorConfig) -> dict[str, Any]:
     """The parameters that determine the generated files (the content of generator.json without `complete`).
 
     Args:
         config: the generator configuration.
     Returns:
-        A JSON-serialisable dict: config fields except `workers`, engine version, materials, grey window.
+        A JSON-serialisable dict: config fields except `workers`, the grey window, the simulation, and the engine's
+        own (fast: version and materials; sionna: version, packages, scene, windows and solver settings).
     """
-    return {
+    common = {
         "maps": config.maps,
         "tx_per_map": config.tx_per_map,
         "size": config.size,
@@ -59,11 +65,14 @@ def generator_params(config: GeneratorConfig) -> dict[str, Any]:
         "frequency_ghz": config.frequency_ghz,
         "metres_per_pixel": config.metres_per_pixel,
         "engine": config.engine,
-        "engine_version": ENGINE_VERSION,
-        "materials": Materials().as_dict(),
         "gain_window_db": [GAIN_MIN_DB, GAIN_MAX_DB],
-        "simulation": layout.GAIN_DIR.name,
+        "simulation": simulation_of(config),
     }
+    if config.engine == "sionna":
+        from radiodiff.data.generator.sionna_rt.maps import engine_params
+
+        return {**common, **engine_params(config)}
+    return {**common, "engine_version": ENGINE_VERSION, "materials": Materials().as_dict()}
 
 
 def dataset_matches(out_dir: Path, config: GeneratorConfig) -> bool:
@@ -86,7 +95,9 @@ def dataset_matches(out_dir: Path, config: GeneratorConfig) -> bool:
 def generate_dataset(config: GeneratorConfig, out_dir: Path, progress: bool = True) -> GenerationSummary:
     """Generate `config.maps` cities with `config.tx_per_map` radio maps each and write them under `out_dir`.
 
-    The output does not depend on `config.workers`. Layout images of an earlier generated data set in
+    The output does not depend on `config.workers`. Engine sionna traces the maps one after the other in this
+    process (Dr.Jit's own threads use every core; the scene is loaded once) and adds meta.json (windows,
+    transmitter positions, solver settings). Layout images of an earlier generated data set in
     `out_dir` that this one does not overwrite are removed; a folder holding RadioMapSeer-layout images but
     no generator.json (real data) is refused.
 
@@ -99,12 +110,18 @@ def generate_dataset(config: GeneratorConfig, out_dir: Path, progress: bool = Tr
     """
     out_dir = Path(out_dir)
     started = time.perf_counter()
+    if config.engine == "sionna":
+        from radiodiff.data.generator.sionna_rt.backend import load_sionna
+
+        load_sionna()  # a missing extra or LLVM library fails before anything is written
     _prepare(out_dir, config)
     _write_metadata(out_dir, config, complete=False)
     workers = min(config.workers or os.cpu_count() or 1, config.maps)
     tasks = [(config, out_dir, m) for m in range(config.maps)]
     with tqdm(total=config.maps * config.tx_per_map, unit="radio map", disable=not progress) as bar:
-        if workers == 1:
+        if config.engine == "sionna":
+            _write_ray_traced(config, out_dir, bar)
+        elif workers == 1:
             for task in tasks:
                 bar.update(_write_map(task))
         else:
@@ -119,7 +136,8 @@ def generate_dataset(config: GeneratorConfig, out_dir: Path, progress: bool = Tr
 
 def _prepare(out_dir: Path, config: GeneratorConfig) -> None:
     """Create the layout folders; remove stale generated images, refuse to touch non-generated data."""
-    folders = [out_dir / layout.BUILDINGS_DIR, out_dir / layout.TX_DIR, out_dir / layout.GAIN_DIR]
+    simulation = simulation_of(config)
+    folders = [out_dir / layout.BUILDINGS_DIR, out_dir / layout.TX_DIR, layout.gain_dir(out_dir, simulation)]
     existing = [path for folder in folders if folder.is_dir() for path in folder.glob("*.png")]
     if existing and not (out_dir / layout.METADATA_FILE).exists():
         raise FileExistsError(
@@ -129,10 +147,11 @@ def _prepare(out_dir: Path, config: GeneratorConfig) -> None:
     keep = {layout.buildings_file(out_dir, m) for m in range(config.maps)}
     for m in range(config.maps):
         for k in range(config.tx_per_map):
-            keep.update({layout.antenna_file(out_dir, m, k), layout.gain_file(out_dir, m, k)})
+            keep.update({layout.antenna_file(out_dir, m, k), layout.gain_file(out_dir, m, k, simulation)})
     for path in existing:
         if path not in keep:
             path.unlink()
+    (out_dir / layout.RT_META_FILE).unlink(missing_ok=True)  # an earlier ray-traced set's; this run writes its own
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -161,14 +180,35 @@ def _init_worker() -> None:
 
 
 def _write_map(task: tuple[GeneratorConfig, Path, int]) -> int:
-    """Simulate one map and write its images; returns the number of radio maps written."""
+    """Simulate one map with the fast engine and write its images; returns the number of radio maps written."""
     config, out_dir, map_id = task
-    sample = simulate_map(config, map_id)
-    _imwrite(layout.buildings_file(out_dir, map_id), sample.buildings)
-    for k in range(config.tx_per_map):
-        _imwrite(layout.antenna_file(out_dir, map_id, k), sample.antenna_image(k))
-        _imwrite(layout.gain_file(out_dir, map_id, k), sample.gain_grey[k])
+    _write_sample(out_dir, map_id, simulate_map(config, map_id), simulation_of(config))
     return config.tx_per_map
+
+
+def _write_ray_traced(config: GeneratorConfig, out_dir: Path, bar: tqdm) -> None:
+    """Trace and write every map with Sionna RT, then meta.json (the windows and transmitters of every map)."""
+    from radiodiff.data.generator.sionna_rt.maps import ray_traced_maps
+
+    maps = []
+    for traced in ray_traced_maps(config):
+        _write_sample(out_dir, traced.map_id, traced.sample, simulation_of(config))
+        maps.append(traced.meta())
+        bar.update(config.tx_per_map)
+    params = generator_params(config)
+    meta = {key: params[key] for key in ("scene", "scene_xml_sha256", "window_m", "solver", "packages")}
+    meta.update(metres_per_pixel=config.metres_per_pixel, frequency_ghz=config.frequency_ghz, maps=maps)
+    temporary = out_dir / (layout.RT_META_FILE.name + ".tmp")
+    temporary.write_text(json.dumps(meta, indent=2) + "\n")
+    temporary.replace(out_dir / layout.RT_META_FILE)
+
+
+def _write_sample(out_dir: Path, map_id: int, sample: MapSample, simulation: str) -> None:
+    """Write one map's building mask, transmitter images and radio maps."""
+    _imwrite(layout.buildings_file(out_dir, map_id), sample.buildings)
+    for k in range(sample.tx.shape[0]):
+        _imwrite(layout.antenna_file(out_dir, map_id, k), sample.antenna_image(k))
+        _imwrite(layout.gain_file(out_dir, map_id, k, simulation), sample.gain_grey[k])
 
 
 def _imwrite(path: Path, image: Any) -> None:

@@ -1,0 +1,139 @@
+"""The Sionna RT engine on the CPU (LLVM): a ray-traced root of Munich windows, its orientation, its physics, and the
+one-line errors when the extra or LLVM is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from radiodiff.config import GeneratorConfig
+from radiodiff.data.gain_scale import grey_to_db
+from radiodiff.data.generator import generate_dataset
+from radiodiff.data.generator.sionna_rt import backend
+from radiodiff.data.layout import index_radiomapseer
+from radiodiff.errors import MissingComponent
+
+MAPS, TX, SIZE = 2, 3, 64
+
+
+@pytest.fixture(scope="module")
+def ray_traced_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("rt") / "root"
+    generate_dataset(GeneratorConfig(engine="sionna", maps=MAPS, tx_per_map=TX, size=SIZE), root, progress=False)
+    return root
+
+
+def _grey(path: Path) -> np.ndarray:
+    return np.array(Image.open(path))
+
+
+def test_root_has_the_radiomapseer_layout_under_gain_irt_and_the_records(ray_traced_root: Path) -> None:
+    index = index_radiomapseer(ray_traced_root)  # data.simulation auto: the root's own, IRT
+    assert index.simulation == "IRT" and len(index.pairs) == MAPS * TX
+    recorded = json.loads((ray_traced_root / "generator.json").read_text())
+    assert recorded["complete"] is True and recorded["engine"] == "sionna" and recorded["scene"] == "munich"
+    meta = json.loads((ray_traced_root / "meta.json").read_text())
+    assert [m["map"] for m in meta["maps"]] == list(range(MAPS)) and meta["solver"]["max_depth"] == 5
+    for entry in meta["maps"]:
+        assert 0.1 <= entry["building_fraction"] <= 0.6 and len(entry["tx_positions_m"]) == TX
+
+
+def test_north_up_mask_matches_the_radio_maps_and_the_transmitter_glows_at_its_pixel(ray_traced_root: Path) -> None:
+    meta = json.loads((ray_traced_root / "meta.json").read_text())
+    for entry in meta["maps"]:
+        m = entry["map"]
+        buildings = _grey(ray_traced_root / "png" / "buildings_complete" / f"{m}.png") == 255
+        (cx, cy), side = entry["window_centre_m"], meta["window_m"]
+        for k, (row, col) in enumerate(entry["tx_pixels"]):
+            grey = _grey(ray_traced_root / "gain" / "IRT" / f"{m}_{k}.png")
+            assert not grey[buildings].any()  # building cells are 0
+            assert grey.max() == grey[row, col] or grey[row, col] >= grey.max() - 3  # the strongest cell is the tx's
+            x, y, _ = entry["tx_positions_m"][k]
+            # row 0 is the window's north edge: y falls with the row, x grows with the column
+            assert (
+                abs(x - (cx - side / 2 + (col + 0.5) * 4.0)) < 1e-2
+                and abs(y - (cy + side / 2 - (row + 0.5) * 4.0)) < 1e-2
+            )
+            antenna = _grey(ray_traced_root / "png" / "antennas" / f"{m}_{k}.png")
+            assert tuple(np.argwhere(antenna == 255)[0]) == (row, col)
+
+
+def _line_of_sight(buildings: np.ndarray, row: int, col: int) -> np.ndarray:
+    """Cells whose straight line to (row, col) crosses no building pixel (the top-down view)."""
+    rows, cols = np.mgrid[0 : buildings.shape[0], 0 : buildings.shape[1]]
+    clear = np.ones(buildings.shape, dtype=bool)
+    for t in np.linspace(0.0, 1.0, 2 * max(buildings.shape)):
+        clear &= ~buildings[np.rint(row + (rows - row) * t).astype(int), np.rint(col + (cols - col) * t).astype(int)]
+    return clear
+
+
+def test_physics_los_slope_and_shadowing(ray_traced_root: Path) -> None:
+    meta = json.loads((ray_traced_root / "meta.json").read_text())
+    distances, gains, shadow_pairs = [], [], []
+    for entry in meta["maps"]:
+        m = entry["map"]
+        buildings = _grey(ray_traced_root / "png" / "buildings_complete" / f"{m}.png") == 255
+        for k, (row, col) in enumerate(entry["tx_pixels"]):
+            grey = _grey(ray_traced_root / "gain" / "IRT" / f"{m}_{k}.png")
+            db = grey_to_db(grey)
+            rows, cols = np.mgrid[0:SIZE, 0:SIZE]
+            d = 4.0 * np.hypot(rows - row, cols - col)
+            los = _line_of_sight(buildings, row, col) & (d >= 12.0) & (grey > 0)
+            distances.append(d[los])
+            gains.append(db[los])
+            nlos = ~_line_of_sight(buildings, row, col) & ~buildings & (d >= 12.0)
+            for lo in (20.0, 40.0, 80.0):
+                los_band, nlos_band = los & (d >= lo) & (d < 2 * lo), nlos & (d >= lo) & (d < 2 * lo)
+                if los_band.sum() >= 5 and nlos_band.sum() >= 5:
+                    shadow_pairs.append((np.median(db[los_band]), np.median(db[nlos_band])))
+    d, g = np.concatenate(distances), np.concatenate(gains)
+    slope = -np.polyfit(np.log10(d), g, 1)[0] / 10.0  # gain = c - 10 n log10(d)
+    assert 1.5 <= slope <= 3.5, f"line-of-sight path-loss exponent {slope:.2f}"
+    assert len(shadow_pairs) >= 3
+    assert all(nlos < los for los, nlos in shadow_pairs), shadow_pairs
+
+
+def test_same_seed_same_windows_and_transmitters(ray_traced_root: Path) -> None:
+    from radiodiff.data.generator.simulate import map_rng
+    from radiodiff.data.generator.sionna_rt.scene import WindowedScene
+
+    scene = WindowedScene(backend.load_sionna(), "munich", SIZE, 4.0, 1.5)
+    meta = json.loads((ray_traced_root / "meta.json").read_text())
+    rng = map_rng(0, 1)
+    window = scene.draw_window(rng, (0.1, 0.6), free_needed=TX)
+    tx = scene.place_transmitters(window, TX, rng)
+    assert np.allclose(window.centre_xy, meta["maps"][1]["window_centre_m"], atol=1e-3)
+    assert tx.tolist() == meta["maps"][1]["tx_pixels"]
+    saved = _grey(ray_traced_root / "png" / "buildings_complete" / "1.png")
+    assert np.array_equal(window.buildings, saved)
+
+
+def test_missing_extra_is_one_line_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backend.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(MissingComponent, match=r"^engine=sionna needs the rt extra .*pip install 'radiodiff\[rt\]'$"):
+        backend.sionna_rt_folder()
+
+
+def test_missing_llvm_is_one_line_naming_the_debian_package(tmp_path: Path) -> None:
+    (tmp_path / "libLLVM-14.so.1").write_bytes(b"")
+    path, seen = backend.find_libllvm((str(tmp_path),))
+    assert path is None and seen == ["14"]
+    (tmp_path / "libLLVM.so.19.1").write_bytes(b"")
+    assert backend.find_libllvm((str(tmp_path),))[0] == str(tmp_path / "libLLVM.so.19.1")
+    env = {k: v for k, v in os.environ.items() if k != "DRJIT_LIBLLVM_PATH"}
+    script = (
+        "import radiodiff.data.generator.sionna_rt.backend as b; b.LLVM_SEARCH = ({!r},); "
+        "from radiodiff.cli import main; import sys; sys.exit(main(['generate_data', '--engine', 'sionna', "
+        "'--maps', '1', '--out_dir', {!r}]))"
+    ).format(str(tmp_path / "none"), str(tmp_path / "out"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert "needs LLVM 17+" in last and "apt-get install libllvm19" in last
