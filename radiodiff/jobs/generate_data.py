@@ -31,9 +31,9 @@ def generate_data(config: Config, out_dir: str = "", nested: bool = False) -> Pa
     name = f"generated-{kind}-{digest}"
     generate, preview = _writer(layout)
     if layout == "radiomapseer" and config.generator.engine == "sionna":
-        from radiodiff.data.generator.sionna_rt.backend import load_sionna
+        from radiodiff.data.generator.sionna_rt.backend import check_sionna
 
-        load_sionna()  # a missing extra or LLVM library is one line, before a run exists
+        check_sionna()  # a missing extra or LLVM library is one line, before a run exists
     with start_run("generate_data", config, run_name=name, nested=nested) as tracker:
         tracker.set_tags({"radiodiff.data_dir": str(root.resolve())})
         summary = generate(config.generator, root)

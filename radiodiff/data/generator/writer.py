@@ -111,9 +111,9 @@ def generate_dataset(config: GeneratorConfig, out_dir: Path, progress: bool = Tr
     out_dir = Path(out_dir)
     started = time.perf_counter()
     if config.engine == "sionna":
-        from radiodiff.data.generator.sionna_rt.backend import load_sionna
+        from radiodiff.data.generator.sionna_rt.backend import check_sionna
 
-        load_sionna()  # a missing extra or LLVM library fails before anything is written
+        check_sionna()  # a missing extra or LLVM library fails before anything is written
     _prepare(out_dir, config)
     _write_metadata(out_dir, config, complete=False)
     workers = min(config.workers or os.cpu_count() or 1, config.maps)
@@ -187,20 +187,29 @@ def _write_map(task: tuple[GeneratorConfig, Path, int]) -> int:
 
 
 def _write_ray_traced(config: GeneratorConfig, out_dir: Path, bar: tqdm) -> None:
-    """Trace and write every map with Sionna RT, then meta.json (the windows and transmitters of every map)."""
-    from radiodiff.data.generator.sionna_rt.maps import ray_traced_maps
-
-    maps = []
-    for traced in ray_traced_maps(config):
-        _write_sample(out_dir, traced.map_id, traced.sample, simulation_of(config))
-        maps.append(traced.meta())
-        bar.update(config.tx_per_map)
+    """Trace and write every map with Sionna RT in one spawned process (Dr.Jit's threads stay out of this one,
+    which may fork DataLoader workers later), then meta.json (the windows and transmitters of every map)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        maps = pool.apply(_trace_and_write, ((config, out_dir),))
+    bar.update(config.maps * config.tx_per_map)
     params = generator_params(config)
     meta = {key: params[key] for key in ("scene", "scene_xml_sha256", "window_m", "solver", "packages")}
     meta.update(metres_per_pixel=config.metres_per_pixel, frequency_ghz=config.frequency_ghz, maps=maps)
     temporary = out_dir / (layout.RT_META_FILE.name + ".tmp")
     temporary.write_text(json.dumps(meta, indent=2) + "\n")
     temporary.replace(out_dir / layout.RT_META_FILE)
+
+
+def _trace_and_write(task: tuple[GeneratorConfig, Path]) -> list[dict[str, Any]]:
+    """In the tracing process: trace and write every map; returns their meta.json entries."""
+    from radiodiff.data.generator.sionna_rt.maps import ray_traced_maps
+
+    config, out_dir = task
+    maps = []
+    for traced in ray_traced_maps(config):
+        _write_sample(out_dir, traced.map_id, traced.sample, simulation_of(config))
+        maps.append(traced.meta())
+    return maps
 
 
 def _write_sample(out_dir: Path, map_id: int, sample: MapSample, simulation: str) -> None:

@@ -19,7 +19,7 @@ from types import ModuleType
 
 from radiodiff.errors import MissingComponent
 
-__all__ = ["MIN_LLVM", "VARIANT", "SionnaModules", "find_libllvm", "load_sionna", "sionna_rt_folder"]
+__all__ = ["MIN_LLVM", "VARIANT", "SionnaModules", "check_sionna", "find_libllvm", "load_sionna", "sionna_rt_folder"]
 
 MIN_LLVM = 17
 """Oldest LLVM major version that Dr.Jit 1.x runs on."""
@@ -68,9 +68,9 @@ def sionna_rt_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "rt"
 
 
-@functools.cache
-def load_sionna() -> SionnaModules:
-    """Import sionna.rt on the CPU variant, once per process.
+def check_sionna() -> None:
+    """Check, without importing anything, that the rt extra and an LLVM >= 17 library are there; sets
+    DRJIT_LIBLLVM_PATH for this process and the processes it starts.
 
     Raises:
         MissingComponent: the rt extra is not installed, or no LLVM >= 17 library was found.
@@ -87,6 +87,17 @@ def load_sionna() -> SionnaModules:
         os.environ["DRJIT_LIBLLVM_PATH"] = path
     elif not os.path.exists(os.environ["DRJIT_LIBLLVM_PATH"]):
         raise MissingComponent(f"DRJIT_LIBLLVM_PATH={os.environ['DRJIT_LIBLLVM_PATH']} does not exist: {INSTALL_LLVM}")
+
+
+@functools.cache
+def load_sionna() -> SionnaModules:
+    """Import sionna.rt on the CPU variant, once per process. Dr.Jit's threads do not survive a fork: a process
+    that forks later (a DataLoader's workers) must not call this; the writer traces in a spawned process.
+
+    Raises:
+        MissingComponent: as `check_sionna`, or the Mitsuba variant cannot be selected.
+    """
+    check_sionna()
     import drjit as dr
     import mitsuba as mi
 
