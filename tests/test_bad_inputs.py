@@ -9,9 +9,19 @@ import numpy as np
 import pytest
 from fixtures_radiomapseer import write_png
 from mlflow.tracking import MlflowClient
-from training_helpers import TINY_LDM, error_lines, run_mlflow, run_radiodiff, write_vae_package
+from training_helpers import (
+    PROJECT_ROOT,
+    TINY_LDM,
+    TINY_VAE,
+    error_lines,
+    run_mlflow,
+    run_radiodiff,
+    write_vae_package,
+)
 
 from radiodiff.cli import main
+from radiodiff.config import load
+from radiodiff.data.generator import generate_dataset
 
 
 @pytest.fixture
@@ -94,3 +104,12 @@ def test_a_bad_input_under_two_processes_is_one_line(home: Path) -> None:
     (line,) = error_lines(done.stderr)
     assert "models:/nope@champion" in line
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_training_split_smaller_than_one_batch_is_one_line(home: Path, capsys: pytest.CaptureFixture) -> None:
+    """drop_last would leave every epoch without a batch, and the step loop would wait for one forever."""
+    overrides = f"{TINY_VAE} generator.maps=3 generator.tx_per_map=1 data.batch_size=4"
+    generate_dataset(load(PROJECT_ROOT / "configs/default.yaml", overrides).generator, home / "small")
+    assert main(["train_vae", "--data-dir", str(home / "small"), "--overrides", overrides]) == 2
+    (line,) = error_lines(capsys.readouterr().err)
+    assert "fewer than one batch of 4" in line and "training split has 1 radio maps" in line, line

@@ -27,7 +27,7 @@ from accelerate.utils import (
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from radiodiff.config import Config, TrainConfig
+from radiodiff.config import Config, ConfigError, TrainConfig
 from radiodiff.data.datasets import map_loader
 from radiodiff.distributed import sync_batch_norms
 from radiodiff.training.checkpoint import (
@@ -95,10 +95,16 @@ class Trainer:
         self.guard = NanGuard(train.nan_max_consecutive, train.nan_lr_factor)
         self._build_modules(resume)  # the task built its modules; the caller seeded that
         self.train_set, self.val_set = datasets
+        global_batch = train.batch_for(config.data) * self.accelerator.num_processes  # split_batches
+        if len(self.train_set) < global_batch:  # drop_last would leave every epoch without a batch
+            raise ConfigError(
+                f"the training split has {len(self.train_set)} radio maps, fewer than one batch of {global_batch} "
+                f"({self.accelerator.num_processes} process(es)): lower the batch size or add maps"
+            )
         self.sampler = ResumableSampler(len(self.train_set), seed=train.seed)
         loader = DataLoader(
             self.train_set,
-            batch_size=train.batch_for(config.data) * self.accelerator.num_processes,  # global (split_batches)
+            batch_size=global_batch,
             sampler=self.sampler,
             num_workers=config.data.num_workers,
             drop_last=True,
@@ -151,7 +157,7 @@ class Trainer:
                 break
             batches.append(send_to_device(batch, self.accelerator.device))
         if not batches:
-            raise ValueError("the validation split is empty: lower the batch size or add maps")
+            raise ConfigError("the validation split is empty: add maps or raise data.val_fraction")
         return batches[0], share_of_batches(batches, self.accelerator)
 
     # ----- the loop -----------------------------------------------------------------------------------
