@@ -11,14 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mlflow.tracking import MlflowClient
 from PIL import Image
+from training_helpers import PROJECT_ROOT, TINY_LDM, TINY_VAE
 
-from radiodiff.config import GeneratorConfig
+from evaluation.evaluate import evaluate
+from radiodiff.config import GeneratorConfig, load
 from radiodiff.data.gain_scale import grey_to_db
 from radiodiff.data.generator import generate_dataset
 from radiodiff.data.generator.sionna_rt import backend
 from radiodiff.data.layout import index_radiomapseer
 from radiodiff.errors import MissingComponent
+from radiodiff.jobs.train_ldm import train_ldm
+from radiodiff.jobs.train_vae import train_vae
 
 MAPS, TX, SIZE = 3, 3, 64  # leak_free needs a map per split
 
@@ -137,11 +142,26 @@ def test_missing_llvm_is_one_line_naming_the_debian_package(tmp_path: Path) -> N
     assert "needs LLVM 17+" in last and "apt-get install libllvm19" in last
 
 
+def test_train_vae_train_ldm_and_evaluate_run_on_a_ray_traced_root(ray_traced_root: Path, home: Path) -> None:
+    """The same Dataset, training and evaluation read the ray-traced layout unchanged (tiny steps)."""
+    on_root = f"data.data_dir={ray_traced_root} data.image_size=[{SIZE},{SIZE}] data.batch_size=2"  # 3 train maps
+    client = MlflowClient()
+    vae_run = client.get_run(
+        train_vae(load(PROJECT_ROOT / "configs/default.yaml", f"{TINY_VAE} {on_root} vae_train.steps=4"))
+    )
+    assert vae_run.info.status == "FINISHED" and vae_run.data.params["cfg.data.simulation"] == "auto"
+    vae_uri = vae_run.data.tags["radiodiff.vae_uri"]
+    ldm_config = load(
+        PROJECT_ROOT / "configs/default.yaml", f"{TINY_LDM} {on_root} ldm_train.steps=4 diffusion.vae_uri={vae_uri}"
+    )
+    ldm_run = client.get_run(train_ldm(ldm_config))
+    assert ldm_run.info.status == "FINISHED" and np.isfinite(ldm_run.data.metrics["val/rmse"])
+    eval_run = client.get_run(evaluate(ldm_config, ldm_run.data.tags["radiodiff.model_uri"], split="test"))
+    assert all(np.isfinite(eval_run.data.metrics[f"test/{name}"]) for name in ("nmse", "rmse", "ssim", "psnr"))
+
+
 @pytest.mark.slow
 def test_mlflow_run_generate_data_engine_sionna_records_the_run(mlflow_store: str, tmp_path: Path) -> None:
-    from mlflow.tracking import MlflowClient
-    from training_helpers import PROJECT_ROOT
-
     out_dir = tmp_path / "ray-traced"
     command = [
         sys.executable, "-m", "mlflow", "run", str(PROJECT_ROOT), "-e", "generate_data", "--env-manager", "local",
