@@ -42,6 +42,9 @@ def measure(config: GeneratorConfig) -> tuple[float, float]:
     return summary.seconds / config.maps, float(np.mean(reached))
 
 
+PICTURE_TILE_PX = 192  # smallest tile side of the picture
+
+
 def picture(config: GeneratorConfig, out: Path) -> None:
     """Rows of buildings | Sionna RT | fast engine for the first transmitter of each map, on one colour scale."""
     with tempfile.TemporaryDirectory() as folder:
@@ -59,7 +62,9 @@ def picture(config: GeneratorConfig, out: Path) -> None:
             cv2.circle(city, (int(col), int(row)), max(2, buildings.shape[0] // 48), (255, 0, 255), -1)
             tiles = [city, radio_map_rgb(ray_traced, scale="grey", buildings=buildings)]
             tiles.append(radio_map_rgb(fast_grey, scale="grey", buildings=buildings))
-            gap = np.full((buildings.shape[0], 4, 3), 96, np.uint8)
+            zoom = max(1, PICTURE_TILE_PX // buildings.shape[0])  # whole pixels, nearest: the cells stay visible
+            tiles = [cv2.resize(t, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST) for t in tiles]
+            gap = np.full((tiles[0].shape[0], 4, 3), 96, np.uint8)
             rows.append(np.concatenate([tiles[0], gap, tiles[1], gap, tiles[2]], axis=1))
         separator = np.full((4, rows[0].shape[1], 3), 96, np.uint8)
         image = np.concatenate([part for r in rows for part in (r, separator)][:-1], axis=0)
