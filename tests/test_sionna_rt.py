@@ -17,10 +17,10 @@ from training_helpers import PROJECT_ROOT, TINY_LDM, TINY_VAE, write_vae_package
 
 from evaluation.evaluate import evaluate
 from radiodiff.cli import main
-from radiodiff.config import GeneratorConfig, load
+from radiodiff.config import ConfigError, GeneratorConfig, load
 from radiodiff.data.gain_scale import grey_to_db
 from radiodiff.data.generator import generate_dataset
-from radiodiff.data.generator.sionna_rt import backend
+from radiodiff.data.generator.sionna_rt import backend, scene
 from radiodiff.data.layout import index_radiomapseer
 from radiodiff.errors import MissingComponent
 from radiodiff.jobs.train_ldm import train_ldm
@@ -197,3 +197,14 @@ def test_mlflow_run_generate_data_engine_sionna_records_the_run(mlflow_store: st
     assert params["cfg.generator.rt_samples_per_tx"] == "1000000" and params["cfg.generator.rt_diffraction"] == "True"
     assert run.data.metrics["generate/radio_maps"] == 48
     assert any(a.path.startswith("images/preview+step+0") for a in client.list_artifacts(run.info.run_id, "images"))
+
+
+def test_a_scene_is_a_bundled_name_or_a_mitsuba_xml_path(tmp_path: Path) -> None:
+    assert {"munich", "florence", "etoile"} <= set(scene.bundled_scenes())
+    munich = scene.scene_path("munich")
+    assert munich.is_file() and munich.name == "munich.xml"
+    own = tmp_path / "city.xml"
+    own.write_text(munich.read_text())
+    assert scene.scene_path(str(own)) == own
+    with pytest.raises(ConfigError, match=r"generator.rt_scene = 'atlantis' is neither .*munich"):
+        scene.scene_path("atlantis")
