@@ -95,16 +95,16 @@ class Trainer:
         self.guard = NanGuard(train.nan_max_consecutive, train.nan_lr_factor)
         self._build_modules(resume)  # the task built its modules; the caller seeded that
         self.train_set, self.val_set = datasets
-        global_batch = train.batch_for(config.data) * self.accelerator.num_processes  # split_batches
-        if len(self.train_set) < global_batch:  # drop_last would leave every epoch without a batch
+        self.global_batch = train.batch_for(config.data) * self.accelerator.num_processes  # split_batches
+        if len(self.train_set) < self.global_batch:  # drop_last would leave every epoch without a batch
             raise ConfigError(
-                f"the training split has {len(self.train_set)} radio maps, fewer than one batch of {global_batch} "
+                f"the training split has {len(self.train_set)} radio maps, fewer than one batch of {self.global_batch} "
                 f"({self.accelerator.num_processes} process(es)): lower the batch size or add maps"
             )
         self.sampler = ResumableSampler(len(self.train_set), seed=train.seed)
         loader = DataLoader(
             self.train_set,
-            batch_size=global_batch,
+            batch_size=self.global_batch,
             sampler=self.sampler,
             num_workers=config.data.num_workers,
             drop_last=True,
@@ -149,8 +149,7 @@ class Trainer:
         """The first global validation batch (the sample grid's), and this process's share of the first
         `val_batches` global batches (each map is scored by one process)."""
         count = self.train.val_batches or None
-        global_batch = self.train.batch_for(self.config.data) * self.accelerator.num_processes
-        loader = map_loader(self.val_set, global_batch)
+        loader = map_loader(self.val_set, self.global_batch)
         batches = []
         for i, batch in enumerate(loader):
             if count is not None and i >= count:
