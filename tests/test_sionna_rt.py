@@ -168,11 +168,11 @@ def test_a_model_trained_on_the_fast_engine_is_evaluated_on_the_ray_traced_root(
     fast = f"{TINY_LDM} data.image_size=[{SIZE},{SIZE}] generator.size=0 ldm_train.steps=4"
     vae = write_vae_package(home / "vae", fast)
     config = load(PROJECT_ROOT / "configs/default.yaml", f"{fast} diffusion.vae_uri={vae}")
-    ldm_run = MlflowClient().get_run(train_ldm(config))  # on the fast engine's data set, made on the way
+    client = MlflowClient()
+    ldm_run = client.get_run(train_ldm(config))  # on the fast engine's data set, made on the way
     assert ldm_run.info.status == "FINISHED" and ldm_run.data.params["cfg.data.data_dir"] != str(ray_traced_root)
     model = ldm_run.data.tags["radiodiff.model_uri"]
     assert main(["evaluate", "--model", model, "--data_dir", str(ray_traced_root), "--overrides", fast]) == 0
-    client = MlflowClient()
     (eval_run,) = [r for r in client.search_runs([ldm_run.info.experiment_id]) if "test/rmse" in r.data.metrics]
     assert eval_run.data.params["cfg.data.data_dir"] == str(ray_traced_root)
     assert all(np.isfinite(eval_run.data.metrics[f"test/{name}"]) for name in ("nmse", "rmse", "ssim", "psnr"))
