@@ -415,6 +415,10 @@ class DiffusionConfig:
     sampling_steps: int = 1
     """Sampler steps N (N + 1 network calls). CPU default 1: at this budget one call at t = 1 (the model's
     estimate of the posterior mean, then the t_eps step) scores best (docs/quality.md); the paper configs: 5."""
+    sampling_precision: Literal["no", "bf16"] = "no"
+    """bf16: the sampler's network calls and the VAE decoder under bf16 autocast (fp32 sampler arithmetic and
+    output). It pays where the hardware has bf16 units (CUDA; CPUs with AMX or avx512_bf16) and the network is
+    wide: 2.2x at the paper width on a 2-core AMX CPU, slower at the CPU default width (docs/speed.md)."""
     samples_averaged: int = 1
     """Samples averaged into each predicted map (1: one sample, as the paper). The mean of K samples approaches
     the posterior mean, the map of least squared error, at K times the sampling cost."""

@@ -8,6 +8,7 @@ and the decoded map is cropped back to the condition's size.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import torch
@@ -20,6 +21,20 @@ from radiodiff.diffusion import sample
 from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.padding import crop_to, pad_to
 from radiodiff.models.tiled_denoiser import TiledDenoiser
+from radiodiff.models.unet import ConditionalUNet
+
+
+def sampling_context(
+    denoiser: nn.Module, diffusion: DiffusionConfig, device: torch.device
+) -> contextlib.AbstractContextManager:
+    """Where the sampler runs: the UNet reusing one condition's features across its N + 1 calls (exact), under
+    bf16 autocast when `diffusion.sampling_precision` asks for it."""
+    stack = contextlib.ExitStack()
+    if isinstance(denoiser, ConditionalUNet):
+        stack.enter_context(denoiser.reusing_condition())
+    if diffusion.sampling_precision == "bf16":
+        stack.enter_context(torch.autocast(device.type, dtype=torch.bfloat16))
+    return stack
 
 
 @torch.no_grad()
@@ -59,8 +74,10 @@ def sample_maps(
         padded = padded.repeat_interleave(k, dim=0)
         shape = (shape[0] * k, *shape[1:])
         seeds = [seed * k + j for seed in seeds for j in range(k)]
-    result = sample(tiled, padded, shape, list(seeds), steps, diffusion.t_eps, device=cond.device)
-    maps = denormalize(codec.decode(result.x0)).clamp(0, 1)
+    with sampling_context(denoiser, diffusion, cond.device):
+        result = sample(tiled, padded, shape, list(seeds), steps, diffusion.t_eps, device=cond.device)
+        decoded = codec.decode(result.x0).float()
+    maps = denormalize(decoded).clamp(0, 1)
     if k > 1:  # the mean of K posterior samples approaches the posterior mean, the map of least squared error
         maps = maps.reshape(-1, k, *maps.shape[1:]).mean(dim=1)
     maps = crop_to(maps, size)

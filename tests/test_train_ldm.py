@@ -49,9 +49,15 @@ def test_train_ldm_without_a_vae_says_how_to_give_one(home: Path) -> None:
         train_ldm(load(PROJECT_ROOT / "configs/default.yaml", TINY_LDM))
 
 
-def test_ldm_exact_resume_after_sigkill(home: Path) -> None:
+# The speed levers (docs/speed.md): bf16 autocast in training and in the validation's sampling.
+SPEED_LEVERS = "ldm_train.mixed_precision=bf16 diffusion.sampling_precision=bf16"
+
+
+@pytest.mark.parametrize("levers", ["", SPEED_LEVERS], ids=["fp32", "speed-levers"])
+def test_ldm_exact_resume_after_sigkill(home: Path, levers: str) -> None:
     package = write_vae_package(home / "vae")
-    args = ["train_ldm", "--config", str(PROJECT_ROOT / "configs/default.yaml"), "--overrides", TINY_LDM]
+    overrides = f"{TINY_LDM} {levers}".strip()
+    args = ["train_ldm", "--config", str(PROJECT_ROOT / "configs/default.yaml"), "--overrides", overrides]
     args += ["--vae", str(package)]
     assert run_radiodiff(args, home).returncode == 0
     assert run_radiodiff(args, home, env={"RADIODIFF_FAULT_KILL_AT_STEP": "7"}).returncode == -9

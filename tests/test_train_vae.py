@@ -68,8 +68,14 @@ def test_train_vae_run_records_everything(home: Path, monkeypatch: pytest.Monkey
     assert version.run_id == run_id
 
 
-def test_exact_resume_after_sigkill_matches_an_uninterrupted_run(home: Path) -> None:
-    args = ["train_vae", "--config", str(PROJECT_ROOT / "configs/default.yaml"), "--overrides", TINY_VAE]
+# The speed levers (docs/speed.md): bf16 autocast on the CPU's bf16 units.
+SPEED_LEVERS = "vae_train.mixed_precision=bf16"
+
+
+@pytest.mark.parametrize("levers", ["", SPEED_LEVERS], ids=["fp32", "speed-levers"])
+def test_exact_resume_after_sigkill_matches_an_uninterrupted_run(home: Path, levers: str) -> None:
+    overrides = f"{TINY_VAE} {levers}".strip()
+    args = ["train_vae", "--config", str(PROJECT_ROOT / "configs/default.yaml"), "--overrides", overrides]
     assert run_radiodiff(args, home).returncode == 0
     killed = run_radiodiff(args, home, env={"RADIODIFF_FAULT_KILL_AT_STEP": "13"})
     assert killed.returncode == -9  # SIGKILL, after the checkpoint of step 8 and the metrics of steps 10, 12
@@ -77,7 +83,7 @@ def test_exact_resume_after_sigkill_matches_an_uninterrupted_run(home: Path) -> 
     client = MlflowClient()
     uninterrupted, crashed = runs_by_start(client)
     assert crashed.info.status == "RUNNING"
-    resumed = _mlflow_run_resume(crashed.info.run_id, home)
+    resumed = _mlflow_run_resume(crashed.info.run_id, home, overrides)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
 
     assert client.get_run(crashed.info.run_id).info.status == "FINISHED"
@@ -103,11 +109,11 @@ def test_nan_batches_are_skipped_counted_and_survived(home: Path, monkeypatch: p
     assert all(torch.isfinite(t).all() for t in weights.values())
 
 
-def _mlflow_run_resume(run_id: str, home: Path) -> subprocess.CompletedProcess:
+def _mlflow_run_resume(run_id: str, home: Path, overrides: str = TINY_VAE) -> subprocess.CompletedProcess:
     """`mlflow run . -e train_vae --env-manager local --run-id RUN_ID`, as a user resumes a crashed run."""
     command = (
         f"{shlex.quote(sys.executable)} -m mlflow run {shlex.quote(str(PROJECT_ROOT))} -e train_vae "
-        f"--env-manager local --run-id {run_id} -P overrides={shlex.quote(TINY_VAE)}"
+        f"--env-manager local --run-id {run_id} -P overrides={shlex.quote(overrides)}"
     )
     env = {**os.environ, "RADIODIFF_HOME": str(home)}
     return subprocess.run(command, shell=True, cwd=home, env=env, capture_output=True, text=True)

@@ -27,6 +27,9 @@ paper's ~225 M.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -36,6 +39,7 @@ from radiodiff.config import LDMConfig
 from radiodiff.models.attention import SelfAttention, WindowCrossAttention
 from radiodiff.models.blocks import Downsample, ResnetBlock, Upsample, group_norm
 from radiodiff.models.condition_encoder import LATENT_FACTOR, ConditionEncoder
+from radiodiff.models.condition_memo import ConditionMemo
 from radiodiff.models.fourier_filter import FourierFilter
 from radiodiff.models.latent_condition import LatentCondition
 from radiodiff.models.time_embedding import TimeEmbedding
@@ -210,6 +214,17 @@ class ConditionalUNet(nn.Module):
         self.decoders = nn.ModuleList(
             UNetDecoder(config, latent_channels, temb_channels, mid_size) for _ in range(NUM_BRANCHES)
         )
+        self._condition_memo: ConditionMemo | None = None
+
+    @contextlib.contextmanager
+    def reusing_condition(self) -> Iterator[None]:
+        """Inside, calls without autograd reuse the condition features of an equal condition (the sampler's N + 1
+        calls share one): radiodiff/models/condition_memo.py. Exact; the features are dropped on exit."""
+        outer, self._condition_memo = self._condition_memo, ConditionMemo()
+        try:
+            yield
+        finally:
+            self._condition_memo = outer
 
     def forward(
         self, x_t: torch.Tensor, t_input: torch.Tensor, cond: torch.Tensor
@@ -223,12 +238,23 @@ class ConditionalUNet(nn.Module):
         """
         self._check_inputs(x_t, t_input, cond)
         temb = self.time_embed(t_input)  # (B, 4 * channels)
-        cond_feats = self.cond_encoder(cond)  # level i: (B, widths[i], h / 2**i, w / 2**i)
-        if self.latent_condition is not None:  # [x_t, condition latents] (radiodiff/models/latent_condition.py)
-            x_t = torch.cat([x_t, self.latent_condition(cond)], dim=1)
+        cond_feats, cond_latents = self._condition(cond)  # level i: (B, widths[i], h / 2**i, w / 2**i)
+        if cond_latents is not None:  # [x_t, condition latents] (radiodiff/models/latent_condition.py)
+            x_t = torch.cat([x_t, cond_latents], dim=1)
         mid, skips = self.encoder(x_t, temb, cond_feats)  # (B, widths[-1], h_mid, w_mid), skips
         f1, f2 = (decoder(mid, skips, temb, cond_feats) for decoder in self.decoders)
         return f1, f2
+
+    def _condition(self, cond: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor | None]:
+        """The condition encoder's features per level and the frozen stages' condition latents (or None)."""
+
+        def encode(c: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor | None]:
+            latents = self.latent_condition(c) if self.latent_condition is not None else None
+            return self.cond_encoder(c), latents
+
+        if self._condition_memo is None or torch.is_grad_enabled():
+            return encode(cond)
+        return self._condition_memo.features(cond, encode)
 
     def _check_inputs(self, x_t: torch.Tensor, t_input: torch.Tensor, cond: torch.Tensor) -> None:
         factor = 2 ** (self.levels - 1)
