@@ -1,0 +1,251 @@
+"""Speed benchmark: training steps, UNet calls and sampling, before and after the speed levers (docs/speed.md).
+
+Run from the project root (about 15 minutes on 2 CPU cores; nothing is written to disk):
+
+    python bench/bench_speed.py                  # every row at 1 and 2 threads
+    python bench/bench_speed.py --threads 2      # one thread count
+    python bench/bench_speed.py --skip-paper     # only the rows that are not at the paper width
+
+Each row runs in a fresh process (peak RSS is process-wide), once with the levers off ("fp32": fp32 weights and
+arithmetic, the condition encoded at every UNet call) and once with them on ("levers": bf16 autocast where the
+CPU has bf16 units, the condition's features reused across the sampler's calls). Times are medians over the
+repetitions after one warm-up. Peak memory = peak RSS minus the RSS before the models were built.
+
+Rows (randomly initialised weights: speed does not depend on training):
+  vae step        forward, L1 + L2 + KL, backward, AdamW (no discriminator), as the public code's VAE step
+  unet forward    one ConditionalUNet call (latent 3 x H/4 x W/4, condition 3 x H x W), no autograd
+  ldm step        LDMTask.compute (latents given) + backward + AdamW
+  sample N=k      radiodiff.generation.sample_maps: N + 1 UNet calls + the VAE decoder, seconds per map
+  loader          batches/s of the default training loader, against the batches/s one training step consumes
+The anchors are the figures of the public RadioDiff code measured in issue #16 (same widths, batches, threads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import psutil
+import torch
+
+from radiodiff.config import Config, load, parse_overrides
+
+GIB = 2**30
+PAPER_VAE = "vae.channels=128 vae.channel_mult=[1,2,4] vae.num_res_blocks=2"
+PAPER_LDM = (
+    f"data.image_size=[256,256] {PAPER_VAE} ldm.channels=128 ldm.num_res_blocks=2 ldm.attention_heads=8 "
+    "ldm.window_size=8 ldm.cond_backbone=swin_base_patch4_window7_224"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured workload: its name, config overrides, batch, map side and repetitions."""
+
+    name: str
+    kind: str  # vae | unet | ldm | sample
+    overrides: str
+    batch: int
+    side: int
+    repeats: int
+    steps: int = 0  # sampler steps N (sample rows)
+    anchor: tuple[float, float] | None = None  # public RadioDiff code, seconds at (1, 2) threads
+    paper: bool = False
+
+
+ROWS = [
+    Row("vae step ch32 64x64 b8", "vae", "", 8, 64, 5, anchor=(0.631, 0.348)),
+    Row("vae step ch64 128x128 b4", "vae", "vae.channels=64", 4, 128, 3, anchor=(4.04, 2.64)),
+    Row("vae step ch128x[1,2,4] 256x256 b1", "vae", PAPER_VAE, 1, 256, 3, anchor=(28.9, 16.6), paper=True),
+    Row("unet forward default 64x64 b1", "unet", "", 1, 64, 9),
+    Row("unet forward paper 256x256 b1", "unet", PAPER_LDM, 1, 256, 3, anchor=(2.20, 1.36), paper=True),
+    Row("ldm step default 64x64 b8", "ldm", "", 8, 64, 5),
+    Row("ldm step paper 256x256 b1", "ldm", PAPER_LDM, 1, 256, 3, anchor=(6.64, 4.51), paper=True),
+    *(Row(f"sample N={n} default b{b}", "sample", "", b, 64, 3, steps=n) for n in (1, 5, 10) for b in (1, 16)),
+    Row("sample N=5 paper b1", "sample", PAPER_LDM, 1, 256, 1, steps=5, anchor=(19.8, 11.7), paper=True),
+]
+
+
+def config_of(row: Row) -> Config:
+    return load(overrides=parse_overrides(f"{row.overrides} data.image_size=[{row.side},{row.side}]"))
+
+
+def lever_context(levers: bool) -> contextlib.AbstractContextManager:
+    """bf16 autocast on the CPU with the levers on (what `mixed_precision: bf16` makes the Trainer do)."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=levers)
+
+
+def median_seconds(work: Callable[[], object], repeats: int) -> float:
+    work()  # warm-up: one-off allocations and oneDNN primitive creation
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def vae_work(row: Row, levers: bool) -> Callable[[], object]:
+    from radiodiff.models.vae import AutoencoderKL
+
+    model = AutoencoderKL(config_of(row).vae)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    x = torch.rand(row.batch, 1, row.side, row.side, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+    def step() -> None:
+        with lever_context(levers):
+            reconstruction, posterior = model(x)
+            error = reconstruction.float() - x
+            loss = error.abs().mean() + error.pow(2).mean() + 1e-6 * posterior.kl().float().mean()
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step
+
+
+def ldm_task(row: Row):  # an LDMTask (imported in the worker)
+    from radiodiff.models.latent_codec import LatentCodec
+    from radiodiff.models.vae import AutoencoderKL
+    from radiodiff.training.ldm_task import LDMTask
+
+    config = config_of(row)
+    return LDMTask(config, LatentCodec(AutoencoderKL(config.vae), scale_factor=0.3), (row.side, row.side))
+
+
+def condition(row: Row) -> torch.Tensor:
+    return torch.rand(row.batch, 3, row.side, row.side, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+
+def unet_work(row: Row, levers: bool) -> Callable[[], object]:
+    model = ldm_task(row).denoiser.eval()
+    cond, latent = condition(row), torch.randn(row.batch, 3, row.side // 4, row.side // 4)
+    t = torch.full((row.batch,), -0.5)
+
+    def call() -> None:
+        with torch.no_grad(), lever_context(levers):
+            model(latent, t, cond)
+
+    return call
+
+
+def ldm_work(row: Row, levers: bool) -> Callable[[], object]:
+    task = ldm_task(row)
+    modules = task.modules()
+    optimizer = task.optimizers(modules)["denoiser"]
+    latent = (row.batch, 3, row.side // 4, row.side // 4)
+    ids = torch.arange(row.batch)
+    batch = {"cond": condition(row), "latent_mean": torch.randn(latent), "latent_std": torch.full(latent, 0.1)}
+    batch |= {"map_id": ids, "tx_id": ids}
+    step_index = iter(range(10**6))
+
+    def step() -> None:
+        with lever_context(levers):
+            loss = task.compute(modules, batch, next(step_index)).losses["denoiser"]
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step
+
+
+def sample_work(row: Row, levers: bool) -> Callable[[], object]:
+    from radiodiff.generation import sample_maps
+    from radiodiff.models.unet import ConditionalUNet
+
+    task, cond = ldm_task(row), condition(row)
+    if not levers:  # the condition encoded at every call, as before the lever
+        ConditionalUNet.reusing_condition = lambda self: contextlib.nullcontext()
+    diffusion = dataclasses.replace(task.config.diffusion, sampling_precision="bf16" if levers else "no")
+    model, seeds = task.denoiser.eval(), list(range(row.batch))
+    return lambda: sample_maps(model, task.codec, cond, seeds, diffusion, steps=row.steps)
+
+
+WORK = {"vae": vae_work, "unet": unet_work, "ldm": ldm_work, "sample": sample_work}
+
+
+def measure(row: Row, levers: bool, threads: int) -> tuple[float, float]:
+    """(seconds per step, call or map; peak RSS growth in GiB), in this (fresh) process."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    baseline = psutil.Process().memory_info().rss
+    seconds = median_seconds(WORK[row.kind](row, levers), row.repeats)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    per = row.batch if row.kind == "sample" else 1
+    return seconds / per, (peak - baseline) / GIB
+
+
+def in_fresh_process(function: Callable, *args: object) -> object:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def loader_batches_per_s(threads: int) -> float:
+    """The default training loader's batches/s against what one default VAE and LDM step consume."""
+    from torch.utils.data import DataLoader
+
+    from radiodiff.jobs.common import prepare_data
+
+    torch.set_num_threads(threads)
+    config = load()
+    train = prepare_data(config, seed=0).splits["train"]
+    loader = DataLoader(train, batch_size=config.data.batch_size, shuffle=True, drop_last=True)
+    batches, start = 0, time.perf_counter()
+    for _ in loader:
+        batches += 1
+        if batches == 200:
+            break
+    return batches / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2], help="intra-op thread counts")
+    parser.add_argument("--skip-paper", action="store_true", help="leave out the paper-width rows")
+    parser.add_argument("--only", default="", help="only rows whose name contains this text")
+    args = parser.parse_args()
+    rows = [r for r in ROWS if not (args.skip_paper and r.paper) and args.only in r.name]
+    print(
+        f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+        f"bf16 units: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}, load {psutil.getloadavg()}",
+        flush=True,
+    )
+    head = (
+        f"{'work (s per step, call or map)':<36} {'thr':>3} {'fp32':>7} {'levers':>7} {'x':>5} "
+        f"{'anchor':>7} {'x anchor':>8} {'GiB fp32':>8} {'GiB levers':>10}"
+    )
+    print(head + "\n" + "-" * len(head), flush=True)
+    consumed = {}
+    for threads in args.threads:
+        for row in rows:
+            before, mem_before = in_fresh_process(measure, row, False, threads)
+            after, mem_after = in_fresh_process(measure, row, True, threads)
+            anchor = row.anchor[threads - 1] if row.anchor and threads in (1, 2) else None
+            anchor_text = f"{anchor:>7.3g} {anchor / after:>7.2f}x" if anchor else f"{'':>7} {'':>8}"
+            print(
+                f"{row.name:<36} {threads:>3} {before:>7.3g} {after:>7.3g} {before / after:>4.2f}x {anchor_text} "
+                f"{mem_before:>8.2f} {mem_after:>10.2f}",
+                flush=True,
+            )
+            if row.name.startswith(("vae step ch32", "ldm step default")):
+                consumed[row.name] = 1 / after
+        loader = in_fresh_process(loader_batches_per_s, threads)
+        for name, per_s in consumed.items():
+            print(
+                f"loader default b8, {threads} thread(s): {loader:.0f} batches/s = {loader / per_s:.0f}x what the "
+                f"{name} consumes with the levers ({per_s:.1f} batches/s)",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
