@@ -99,8 +99,10 @@ class StepClock:
     def log_artifacts(self, folder: Path, artifact_path: str) -> None: ...
     def flush(self) -> None: ...
 
+    def upload_later(self, folder: Path, artifact_path: str) -> None: ...
+
     def logged_steps(self, keys: list[str]) -> dict[str, set[int]]:
-        return {}
+        return {key: set() for key in keys}  # a fresh run: no step logged yet
 
     def logged_image_steps(self, key: str) -> set[int]:
         return set()
