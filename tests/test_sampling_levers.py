@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
+from unet_helpers import TILE_MAP, tiny_unet
 
-from radiodiff.config import DiffusionConfig, LDMConfig, VAEConfig
+from radiodiff.config import DiffusionConfig, VAEConfig
 from radiodiff.data.condition import outdoor_only
 from radiodiff.diffusion import sample
 from radiodiff.generation import sample_maps
@@ -15,17 +15,10 @@ from radiodiff.models.tiled_denoiser import TiledDenoiser
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.models.vae import AutoencoderKL
 
-TINY = LDMConfig(channels=8, channel_mult=(1, 2), attention_heads=2, window_size=4)
-TILE_MAP = (32, 32)
-
 
 @pytest.fixture(scope="module")
 def unet() -> ConditionalUNet:
-    torch.manual_seed(0)
-    model = ConditionalUNet(TINY, latent_channels=3, map_size=TILE_MAP)
-    for decoder in model.decoders:
-        nn.init.normal_(decoder.conv_out.weight, std=0.1)
-    return model.eval().requires_grad_(False)
+    return tiny_unet()
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ import itertools
 import pytest
 import torch
 from torch import nn
+from unet_helpers import TILE_MAP, TINY, tiny_unet
 
-from radiodiff.config import DiffusionConfig, LDMConfig, VAEConfig
+from radiodiff.config import DiffusionConfig, VAEConfig
 from radiodiff.data.condition import outdoor_only
 from radiodiff.diffusion import sample
 from radiodiff.generation import sample_maps
@@ -18,18 +19,10 @@ from radiodiff.models.tiled_denoiser import TiledDenoiser, tile_offsets, tile_wi
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.models.vae import AutoencoderKL
 
-TILE_MAP = (32, 32)  # the UNet's map size; its latent is 8x8 (f = 4)
-TINY = LDMConfig(channels=8, channel_mult=(1, 2), attention_heads=2, window_size=4)
-
 
 @pytest.fixture(scope="module")
 def unet() -> ConditionalUNet:
-    """A tiny UNet whose (zero-initialised) output convs are randomised, so F1 and F2 depend on the inputs."""
-    torch.manual_seed(0)
-    model = ConditionalUNet(TINY, latent_channels=3, map_size=TILE_MAP)
-    for decoder in model.decoders:
-        nn.init.normal_(decoder.conv_out.weight, std=0.1)
-    return model.eval().requires_grad_(False)
+    return tiny_unet()
 
 
 def inputs(batch: int, latent: tuple[int, int], seed: int = 1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
