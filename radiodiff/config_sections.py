@@ -60,6 +60,10 @@ class GeneratorConfig:
     """Engine sionna: maximum number of interactions (reflections, diffractions, refractions) of a path."""
     rt_samples_per_tx: int = 1_000_000
     """Engine sionna: rays shot per transmitter (more rays: less Monte-Carlo noise, proportionally slower)."""
+    rt_threads: int = 0
+    """Engine sionna: Dr.Jit threads that trace; 0 means every core (fastest, but the cells that few rays reach can
+    differ between two runs of one seed), 1 writes bit-identical maps for a seed (about 1.5x slower on 2 cores,
+    docs/sionna_rt.md, Determinism)."""
     rt_los: bool = True
     """Engine sionna: line-of-sight paths."""
     rt_specular_reflection: bool = True
@@ -104,6 +108,7 @@ class GeneratorConfig:
         _require(1 <= self.rt_max_depth <= 10, "rt_max_depth", self.rt_max_depth, "1 .. 10")
         samples_ok = 1_000 <= self.rt_samples_per_tx <= 100_000_000
         _require(samples_ok, "rt_samples_per_tx", self.rt_samples_per_tx, "1000 .. 100000000")
+        _require(self.rt_threads >= 0, "rt_threads", self.rt_threads, "0 (every core) or more")
         simulation_ok = self.rt_simulation not in ("", "auto") and "/" not in self.rt_simulation
         _require(simulation_ok, "rt_simulation", self.rt_simulation, "a folder name other than auto (IRT, ...)")
         _require(self.indoor_buildings >= 1, "indoor_buildings", self.indoor_buildings, "an integer >= 1")

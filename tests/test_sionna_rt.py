@@ -32,8 +32,13 @@ MAPS, TX, SIZE = 3, 3, 64  # leak_free needs a map per split
 @pytest.fixture(scope="module")
 def ray_traced_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("rt") / "root"
-    generate_dataset(GeneratorConfig(engine="sionna", maps=MAPS, tx_per_map=TX, size=SIZE), root, progress=False)
+    generate_dataset(_config(MAPS), root, progress=False)
     return root
+
+
+def _config(maps: int) -> GeneratorConfig:
+    """One tracing thread: the maps of a seed are bit-identical (docs/sionna_rt.md, Determinism)."""
+    return GeneratorConfig(engine="sionna", maps=maps, tx_per_map=TX, size=SIZE, rt_threads=1)
 
 
 def _grey(path: Path) -> np.ndarray:
@@ -108,15 +113,12 @@ def test_physics_los_slope_and_shadowing(ray_traced_root: Path) -> None:
 
 def test_same_seed_same_windows_transmitters_and_maps(ray_traced_root: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"  # fewer maps: map m depends on (seed, m) only
-    generate_dataset(GeneratorConfig(engine="sionna", maps=2, tx_per_map=TX, size=SIZE), again, progress=False)
+    generate_dataset(_config(2), again, progress=False)
     first = json.loads((ray_traced_root / "meta.json").read_text())["maps"][:2]
     assert json.loads((again / "meta.json").read_text())["maps"] == first
-    for name in ("png/buildings_complete/0.png", "png/buildings_complete/1.png", "png/antennas/1_2.png"):
+    names = ["png/buildings_complete/0.png", "png/buildings_complete/1.png", "png/antennas/1_2.png"]
+    for name in names + [f"gain/IRT/{m}_{k}.png" for m in range(2) for k in range(TX)]:
         assert np.array_equal(_grey(again / name), _grey(ray_traced_root / name)), name
-    for k in range(TX):  # the same rays; Dr.Jit's threaded sums land in another order (docs/sionna_rt.md)
-        a, b = (_grey(root / "gain" / "IRT" / f"0_{k}.png").astype(int) for root in (again, ray_traced_root))
-        both = (a > 0) & (b > 0)
-        assert np.mean(a != b) <= 0.03 and np.abs(a - b)[both].mean() <= 0.5
 
 
 def test_missing_extra_is_one_line_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,8 @@
 
 Map m draws its window, its transmitters and its solver seed from `SeedSequence([seed, m])` (as the fast engine),
 so the same seed cuts the same windows and places the same transmitters whatever the number of maps; the ray
-sampling noise is then fixed by that solver seed (docs/sionna_rt.md, Determinism).
+samples are then fixed by that solver seed, and the maps are bit-identical with `rt_threads: 1`
+(docs/sionna_rt.md, Determinism).
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def ray_traced_maps(config: GeneratorConfig) -> Iterator[RayTracedMap]:
         MissingComponent: the rt extra or its LLVM library is missing.
         ConfigError: unknown scene, a window larger than the scene, or no window in the building-fraction range.
     """
-    scene = WindowedScene(load_sionna(), config.rt_scene, config.size, config.metres_per_pixel, config.rt_rx_height_m)
+    modules = load_sionna()
+    if config.rt_threads:  # this is the tracing process's own pool (writer.py spawns it)
+        modules.dr.set_thread_count(config.rt_threads)
+    scene = WindowedScene(modules, config.rt_scene, config.size, config.metres_per_pixel, config.rt_rx_height_m)
     settings = SolverSettings.from_config(config)
     fractions = (config.rt_min_building_fraction, config.rt_max_building_fraction)
     for map_id in range(config.maps):

@@ -4,9 +4,10 @@ The solver shoots `rt_samples_per_tx` rays from each transmitter (isotropic, ver
 accumulates the path gain of every path that crosses a cell of the receiver plane (shooting and bouncing, paths of
 up to `rt_max_depth` interactions: line of sight, specular reflection, refraction through walls, diffraction on
 wedges, diffuse scattering, each switchable). The result is a Monte-Carlo estimate: its noise falls as
-1/sqrt(rays per cell); the solver's seed is drawn from the map's generator, so the same data-set seed writes the same
-maps on the same Sionna RT / Dr.Jit version and CPU (the LLVM backend's parallel sums may round differently on
-another). Cells no path reaches are below the floor (grey 0), as are building cells.
+1/sqrt(rays per cell); the solver's seed is drawn from the map's generator, so the same data-set seed shoots the same
+rays. With `threads` 1 it writes bit-identical maps on the same Sionna RT / Dr.Jit version and CPU; on several
+threads the LLVM backend's accumulation order varies between runs, and so do a few cells. Cells no path reaches are
+below the floor (grey 0), as are building cells.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class SolverSettings:
     frequency_hz: float
     max_depth: int
     samples_per_tx: int
+    threads: int
     los: bool
     specular_reflection: bool
     diffuse_reflection: bool
@@ -42,6 +44,7 @@ class SolverSettings:
             frequency_hz=config.frequency_ghz * 1e9,
             max_depth=config.rt_max_depth,
             samples_per_tx=config.rt_samples_per_tx,
+            threads=config.rt_threads,
             los=config.rt_los,
             specular_reflection=config.rt_specular_reflection,
             diffuse_reflection=config.rt_diffuse_reflection,
