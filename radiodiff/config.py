@@ -25,6 +25,7 @@ from radiodiff.config_sections import (
     VAEConfig,
     VAELossConfig,
 )
+from radiodiff.yaml_values import read_yaml
 
 __all__ = [
     "Config",
@@ -113,7 +114,7 @@ class Config:
 
 
 def parse_overrides(text: str | list[str] | None) -> dict[str, Any]:
-    """Parse `"a.b=1 c=[64,64]"` (or a list of such pairs); values are read as YAML scalars."""
+    """Parse `"a.b=1 c=[64,64]"` (or a list of such pairs); values are read as YAML (`radiodiff.yaml_values`)."""
     if not text:
         return {}
     pairs = shlex.split(text) if isinstance(text, str) else list(text)
@@ -122,7 +123,7 @@ def parse_overrides(text: str | list[str] | None) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"override '{pair}' is not of the form key.sub=value")
-        out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        out[key.strip()] = read_yaml(value) if value.strip() else ""
     return out
 
 
@@ -158,7 +159,7 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist" + (f" (the base of {seen[-1]})" if seen else ""))
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = read_yaml(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML ({err})") from None
     if not isinstance(raw, dict):

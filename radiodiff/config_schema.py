@@ -13,7 +13,7 @@ import types
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-_YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+_EXPONENT_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 class ConfigError(ValueError):
@@ -121,8 +121,8 @@ def _convert(hint: Any, raw: Any, key: str) -> Any:
             raise ConfigError(f"{key} = {raw!r}: expected an integer")
         return raw
     if hint is float:
-        if isinstance(raw, str) and _YAML11_FLOAT.fullmatch(raw.strip()):
-            return float(raw)  # YAML 1.1 reads "1e-3" (no dot) as a string; it is a number
+        if isinstance(raw, str) and _EXPONENT_FLOAT.fullmatch(raw.strip()):
+            return float(raw)  # "1e-3" given as text in a dict of overrides (YAML reads it as a number already)
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ConfigError(f"{key} = {raw!r}: expected a number")
         return float(raw)

@@ -71,6 +71,16 @@ def test_exponent_without_a_dot_is_a_number() -> None:
     assert load(overrides="vae_train.lr=1e-3").vae_train.lr == 1e-3  # YAML 1.1 would read a string
 
 
+def test_no_and_off_are_words_and_only_true_and_false_are_booleans(tmp_path: Path) -> None:
+    """YAML 1.2 booleans: `mixed_precision: no` (accelerate's spelling) is the string, in a file and an override."""
+    path = _write(tmp_path / "c.yaml", "vae_train:\n  mixed_precision: no\ntracking:\n  system_metrics: false\n")
+    config = load(path, "diffusion.sampling_precision=no ldm_train.mixed_precision=no")
+    assert config.vae_train.mixed_precision == config.ldm_train.mixed_precision == "no"
+    assert config.diffusion.sampling_precision == "no" and config.tracking.system_metrics is False
+    with pytest.raises(ConfigError, match=r"tracking\.system_metrics = 'off': expected true or false"):
+        load(overrides="tracking.system_metrics=off")
+
+
 def test_parse_overrides_rejects_pairs_without_equals() -> None:
     with pytest.raises(ConfigError, match="not of the form"):
         parse_overrides("data.batch_size")

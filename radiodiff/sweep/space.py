@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
-import yaml
 
 from radiodiff.config import Config, ConfigError
+from radiodiff.yaml_values import read_yaml
 
 EXAMPLE = "ldm_train.lr=loguniform(1e-4,3e-3)"
 _ITEM = re.compile(r"(?P<key>[A-Za-z_][\w.]*)=(?P<kind>[a-z]+)\((?P<args>.*)\)", re.DOTALL)
@@ -109,7 +109,7 @@ def _dimension(item: str) -> Dimension:
     if kind == "choice":
         if not args:
             raise ConfigError(f"sweep space '{key}': choice() needs at least one value")
-        return Dimension(key, kind, tuple(_yaml_value(a) for a in args))
+        return Dimension(key, kind, tuple(read_yaml(a) for a in args))
     if len(args) != 2:
         raise ConfigError(f"sweep space '{key}': {kind}(low,high) takes 2 values, got {len(args)}")
     low, high = (_number(key, kind, a) for a in args)
@@ -159,16 +159,6 @@ def _split(text: str, separator: str) -> list[str]:
             current.append(char)
     parts.append("".join(current).strip())
     return [p for p in parts if p]
-
-
-def _yaml_value(text: str) -> Any:
-    value = yaml.safe_load(text)
-    if isinstance(value, str):
-        try:
-            return float(value)  # YAML 1.1 reads 1e-3 (no dot) as a string
-        except ValueError:
-            return value
-    return value
 
 
 def _choice_token(value: Any) -> Any:

@@ -28,13 +28,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
-import yaml
 from safetensors.torch import load_file, save_file
 
 from radiodiff.config import Config, dump, load
 from radiodiff.models.weight_files import EMA_SUFFIX, ema_file, weights_file
 from radiodiff.training.checkpoint_manifest import MANIFEST_FILE, CheckpointCorrupt, verify_files, write_manifest
 from radiodiff.training.faults import RENAME, kill_in_checkpoint
+from radiodiff.yaml_values import read_yaml
 
 T = TypeVar("T")
 
@@ -293,7 +293,7 @@ def _load_written_config(path: Path) -> Config:
     """The checkpoint's config, which `dump` wrote whole: a section or key it lacks means the file was cut short
     (defaults would fill the gap silently, and without a manifest nothing else would notice)."""
     config = load(path)
-    written = yaml.safe_load(path.read_text()) or {}
+    written = read_yaml(path.read_text()) or {}
     keys = {f"{section}.{key}" for section, values in written.items() if isinstance(values, dict) for key in values}
     missing = sorted(set(config.flat()) - keys)
     if missing:
