@@ -6,17 +6,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from mlflow.tracking import MlflowClient
 from PIL import Image
-from safetensors.torch import save_file
-from training_helpers import PROJECT_ROOT, TINY_LDM, TINY_VAE, history, run_radiodiff, write_vae_package
+from training_helpers import (
+    PROJECT_ROOT,
+    TINY_LDM,
+    TINY_VAE,
+    history,
+    run_radiodiff,
+    write_model_package,
+    write_vae_package,
+)
 
-from radiodiff.config import dump, load
+from radiodiff.config import load
 from radiodiff.inference import VAEModel, load_vae
 from radiodiff.jobs.train_ldm import train_ldm
 from radiodiff.jobs.train_vae import train_vae
-from radiodiff.models.unet import ConditionalUNet
 from radiodiff.predictor import RadioMapPredictor
 
 NON_SQUARE = (
@@ -27,15 +32,7 @@ NON_SQUARE = (
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A RadioDiff model package of a randomly initialised tiny VAE and UNet built for 32x32 maps."""
-    folder = write_vae_package(tmp_path_factory.mktemp("package"), f"{TINY_LDM} diffusion.scale_factor=0.3")
-    config = load(folder / "config.yaml")
-    unet = ConditionalUNet(config.ldm, config.vae.embed_dim, (32, 32), latent_factor=2)
-    for decoder in unet.decoders:  # zero-initialised outputs would make every map the same
-        torch.nn.init.normal_(decoder.conv_out.weight, std=0.1)
-    save_file(unet.state_dict(), folder / "denoiser.safetensors")
-    (folder / "config.yaml").write_text(dump(config))
-    return folder
+    return write_model_package(tmp_path_factory.mktemp("package"))
 
 
 def scene(height: int, width: int, tx: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
+from training_helpers import write_model_package
 from unet_helpers import TILE_MAP, tiny_unet
 
 from radiodiff.config import DiffusionConfig, VAEConfig
@@ -14,6 +18,7 @@ from radiodiff.models.latent_codec import LatentCodec
 from radiodiff.models.tiled_denoiser import TiledDenoiser
 from radiodiff.models.unet import ConditionalUNet
 from radiodiff.models.vae import AutoencoderKL
+from radiodiff.predictor import RadioMapPredictor
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +84,27 @@ def test_bf16_sampling_returns_fp32_maps_close_to_the_fp32_ones(unet: Conditiona
     assert bf16.dtype == torch.float32 and bf16.shape == fp32.shape
     assert not torch.equal(bf16, fp32)  # autocast did run in bf16
     assert (bf16 - fp32).abs().mean() < 0.01  # grey levels in [0, 1]
+
+
+@pytest.mark.parametrize("precision", ["no", "bf16"])
+def test_the_exported_model_samples_a_request_of_several_scenes_in_one_pass(
+    tmp_path: Path, precision: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `mlflow.pyfunc` and `mlflow models serve` run: a request of B scenes is one sampler pass at batch B (the
+    condition encoded once for all B), under bf16 autocast when the model's `diffusion.sampling_precision` says so,
+    and each map is the one its scene alone would get (seed + i)."""
+    predictor = RadioMapPredictor(write_model_package(tmp_path, f"diffusion.sampling_precision={precision}"))
+    encodings = count_encodings(predictor.denoiser, monkeypatch)
+    calls: list[tuple[int, bool]] = []
+    record = lambda _, args: calls.append((len(args[0]), torch.is_autocast_enabled("cpu")))  # noqa: E731
+    predictor.denoiser.register_forward_pre_hook(record)
+    buildings = np.zeros((3, 32, 32), np.float32)
+    buildings[:, 4:12, 6:20] = 1.0
+    tx = np.zeros_like(buildings)
+    for i, (row, col) in enumerate([(20, 5), (25, 25), (14, 28)]):
+        tx[i, row, col] = 1.0
+
+    maps = predictor.predict(buildings, tx, steps=2, seed=5)
+    assert encodings == [3] and calls == [(3, precision == "bf16")] * 3  # N = 2: 3 UNet calls
+    alone = [predictor.predict(buildings[i : i + 1], tx[i : i + 1], steps=2, seed=5 + i) for i in range(3)]
+    np.testing.assert_allclose(maps, np.concatenate(alone), atol=1e-4 if precision == "no" else 2e-2)

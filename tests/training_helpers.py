@@ -112,3 +112,21 @@ def write_vae_package(folder: Path, overrides: str = TINY_LDM) -> Path:
     save_file(AutoencoderKL(config.vae).state_dict(), folder / "autoencoder.safetensors")
     (folder / "config.yaml").write_text(dump(config))
     return folder
+
+
+def write_model_package(folder: Path, overrides: str = "") -> Path:
+    """A RadioDiff model package (VAE + denoiser) of a randomly initialised tiny VAE and UNet built for 32x32 maps,
+    TINY_LDM with `overrides` on top."""
+    import torch
+    from safetensors.torch import save_file
+
+    from radiodiff.config import load
+    from radiodiff.models.unet import ConditionalUNet
+
+    folder = write_vae_package(folder, f"{TINY_LDM} diffusion.scale_factor=0.3 {overrides}".strip())
+    config = load(folder / "config.yaml")
+    unet = ConditionalUNet(config.ldm, config.vae.embed_dim, (32, 32), latent_factor=2)
+    for decoder in unet.decoders:  # zero-initialised outputs would make every map the same
+        torch.nn.init.normal_(decoder.conv_out.weight, std=0.1)
+    save_file(unet.state_dict(), folder / "denoiser.safetensors")
+    return folder
