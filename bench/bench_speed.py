@@ -1,6 +1,6 @@
 """Speed benchmark: training steps, UNet calls and sampling, before and after the speed levers (docs/speed.md).
 
-Run from the project root (about 15 minutes on 2 CPU cores; nothing is written to disk):
+Run from the project root (about 20 minutes on 2 CPU cores; only temporary files are written):
 
     python bench/bench_speed.py                  # every row at 1 and 2 threads
     python bench/bench_speed.py --threads 2      # one thread count
@@ -17,6 +17,8 @@ Rows (randomly initialised weights: speed does not depend on training):
   unet forward    one ConditionalUNet call (latent 3 x H/4 x W/4, condition 3 x H x W), no autograd
   ldm step        LDMTask.compute (latents given) + backward + AdamW
   sample N=k      radiodiff.generation.sample_maps: N + 1 UNet calls + the VAE decoder, seconds per map
+  predict N=k     RadioMapPredictor.predict on a model package (what mlflow.pyfunc and `mlflow models serve` run):
+                  B scenes of one request in one call, scene to map, seconds per map
   loader          batches/s of the default training loader, against the batches/s one training step consumes
 The anchors are the public RadioDiff code's figures measured in issue #16 (same widths, batches, threads), beside
 radiodiff's own fp32 figures measured in the same run there. This machine's speed drifts between days (docs/speed.md),
@@ -33,10 +35,12 @@ import multiprocessing
 import resource
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import torch
@@ -56,7 +60,7 @@ class Row:
     """One measured workload: its name, config overrides, batch, map side and repetitions."""
 
     name: str
-    kind: str  # vae | unet | ldm | sample
+    kind: str  # vae | unet | ldm | sample | predict
     overrides: str
     batch: int
     side: int
@@ -82,6 +86,7 @@ ROWS = [
     Row("ldm step paper 256x256 b1", "ldm", PAPER_LDM, 1, 256, 3, paper=True,
         anchor=(6.64, 4.51), anchor_fp32=(5.46, 3.47), anchor_gib=5.3),
     *(Row(f"sample N={n} default b{b}", "sample", "", b, 64, 3, steps=n) for n in (1, 5, 10) for b in (1, 16)),
+    *(Row(f"predict N=5 default b{b}", "predict", "", b, 64, 3, steps=5) for b in (1, 16)),
     Row("sample N=5 paper b1", "sample", PAPER_LDM, 1, 256, 1, steps=5, paper=True,
         anchor=(19.8, 11.7), anchor_fp32=(16.1, 8.51)),
     Row("sample N=5 paper b64", "sample", PAPER_LDM, 64, 256, 2, steps=5, paper=True, gpu_only=True),
@@ -179,19 +184,54 @@ def ldm_work(row: Row, levers: bool, device: torch.device) -> Callable[[], objec
     return step
 
 
-def sample_work(row: Row, levers: bool, device: torch.device) -> Callable[[], object]:
-    from radiodiff.generation import sample_maps
+def without_condition_reuse() -> None:
+    """The levers off: the condition encoded at every UNet call, as before the lever."""
     from radiodiff.models.unet import ConditionalUNet
 
+    ConditionalUNet.reusing_condition = lambda self: contextlib.nullcontext()
+
+
+def sampling_precision(levers: bool) -> str:
+    return "bf16" if levers else "no"
+
+
+def sample_work(row: Row, levers: bool, device: torch.device) -> Callable[[], object]:
+    from radiodiff.generation import sample_maps
+
     task, cond = ldm_task(row, device), condition(row, device)
-    if not levers:  # the condition encoded at every call, as before the lever
-        ConditionalUNet.reusing_condition = lambda self: contextlib.nullcontext()
-    diffusion = dataclasses.replace(task.config.diffusion, sampling_precision="bf16" if levers else "no")
+    if not levers:
+        without_condition_reuse()
+    diffusion = dataclasses.replace(task.config.diffusion, sampling_precision=sampling_precision(levers))
     model, seeds = task.denoiser.eval(), list(range(row.batch))
     return lambda: sample_maps(model, task.codec, cond, seeds, diffusion, steps=row.steps)
 
 
-WORK = {"vae": vae_work, "unet": unet_work, "ldm": ldm_work, "sample": sample_work}
+def predict_work(row: Row, levers: bool, device: torch.device) -> Callable[[], object]:
+    """A model package of random weights in a temporary folder, loaded by RadioMapPredictor; B scenes per call."""
+    from safetensors.torch import save_file
+
+    from radiodiff.config import dump
+    from radiodiff.predictor import RadioMapPredictor
+
+    task = ldm_task(row, device)
+    diffusion = dataclasses.replace(task.config.diffusion, sampling_precision=sampling_precision(levers))
+    folder = tempfile.TemporaryDirectory()  # removed when the closure below is, with this process
+    package = Path(folder.name)
+    save_file(task.codec.vae.state_dict(), package / "autoencoder.safetensors")
+    save_file(task.denoiser.state_dict(), package / "denoiser.safetensors")
+    (package / "config.yaml").write_text(dump(dataclasses.replace(task.config, diffusion=diffusion)))
+    predictor = RadioMapPredictor(package, device=str(device))
+    if not levers:
+        without_condition_reuse()
+    buildings = torch.zeros(row.batch, row.side, row.side)
+    buildings[:, row.side // 8 : row.side // 3, row.side // 4 : row.side // 2] = 1
+    tx = torch.zeros_like(buildings)
+    tx[torch.arange(row.batch), (row.side * 2) // 3, torch.arange(row.batch) % row.side] = 1
+    arrays = buildings.numpy(), tx.numpy()
+    return lambda: (folder, predictor.predict(*arrays, steps=row.steps))
+
+
+WORK = {"vae": vae_work, "unet": unet_work, "ldm": ldm_work, "sample": sample_work, "predict": predict_work}
 
 
 def measure(row: Row, levers: bool, threads: int, device_name: str) -> tuple[float, float]:
@@ -206,7 +246,7 @@ def measure(row: Row, levers: bool, threads: int, device_name: str) -> tuple[flo
         peak = torch.cuda.max_memory_allocated(device) / GIB
     else:
         peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline) / GIB  # KiB on Linux
-    per = row.batch if row.kind == "sample" else 1
+    per = row.batch if row.kind in ("sample", "predict") else 1
     return seconds / per, peak
 
 
