@@ -25,7 +25,7 @@ from radiodiff.config_sections import (
     VAEConfig,
     VAELossConfig,
 )
-from radiodiff.yaml_values import read_yaml
+from radiodiff.config_yaml import read_yaml
 
 __all__ = [
     "Config",
@@ -114,7 +114,7 @@ class Config:
 
 
 def parse_overrides(text: str | list[str] | None) -> dict[str, Any]:
-    """Parse `"a.b=1 c=[64,64]"` (or a list of such pairs); values are read as YAML (`radiodiff.yaml_values`)."""
+    """Parse `"a.b=1 c=[64,64]"` (or a list of such pairs); values are read as YAML (`radiodiff.config_yaml`)."""
     if not text:
         return {}
     pairs = shlex.split(text) if isinstance(text, str) else list(text)

@@ -19,7 +19,7 @@ from typing import Any
 import optuna
 
 from radiodiff.config import Config, ConfigError
-from radiodiff.yaml_values import read_yaml
+from radiodiff.config_yaml import read_yaml
 
 EXAMPLE = "ldm_train.lr=loguniform(1e-4,3e-3)"
 _ITEM = re.compile(r"(?P<key>[A-Za-z_][\w.]*)=(?P<kind>[a-z]+)\((?P<args>.*)\)", re.DOTALL)

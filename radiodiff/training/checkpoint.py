@@ -31,10 +31,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from radiodiff.config import Config, dump, load
+from radiodiff.config_yaml import read_yaml
 from radiodiff.models.weight_files import EMA_SUFFIX, ema_file, weights_file
 from radiodiff.training.checkpoint_manifest import MANIFEST_FILE, CheckpointCorrupt, verify_files, write_manifest
 from radiodiff.training.faults import RENAME, kill_in_checkpoint
-from radiodiff.yaml_values import read_yaml
 
 T = TypeVar("T")
 
