@@ -60,6 +60,22 @@ def test_keep_alive_beats_every_interval_records_the_step_and_nests(mlflow_store
     assert not is_dead("RUNNING", client.get_run(run_id).data.tags, 0, time.time())
 
 
+def test_beat_soon_records_the_step_before_the_interval(mlflow_store: str) -> None:
+    """A checkpoint's upload wakes the heartbeat: the step is written at once, not an interval (60 s) later."""
+    client = MlflowClient()
+    run_id = client.create_run(client.get_experiment_by_name("Default").experiment_id).info.run_id
+    with keep_alive(run_id, 60) as heart:
+        heart.reached(0)
+        deadline = time.time() + 10
+        while client.get_run(run_id).data.tags.get(STEP_TAG) != "0" and time.time() < deadline:
+            time.sleep(0.05)
+        heart.reached(8)
+        heart.beat_soon()
+        while client.get_run(run_id).data.tags.get(STEP_TAG) != "8" and time.time() < deadline:
+            time.sleep(0.05)
+        assert client.get_run(run_id).data.tags[STEP_TAG] == "8"  # within 10 s, not the 60 s interval
+
+
 def test_the_experiment_is_mlflows_choice_unless_configured(mlflow_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
     assert choose_experiment("") == DEFAULT_EXPERIMENT

@@ -54,6 +54,11 @@ class Heartbeat:
         if first:
             self._wake.set()
 
+    def beat_soon(self) -> None:
+        """Beat now from the heartbeat's thread, not waiting for the interval (nor on the store here): a checkpoint
+        was written, and the step reached is then worth recording, since a resume restarts from there."""
+        self._wake.set()
+
     def start(self) -> None:
         """Beat now (the run is alive from this moment), then every interval."""
         process = RunTag(PROCESS_TAG, f"{socket.gethostname()}:{os.getpid()}")

@@ -107,6 +107,8 @@ class RunTracker:
         _link_tree(Path(folder), staging)
         self.outbox.put("artifacts", {"artifact_path": artifact_path}, files=staging, replaces=artifact_path)
         self.outbox.persist()  # every record up to this checkpoint survives whatever happens next
+        if self.heartbeat is not None:
+            self.heartbeat.beat_soon()  # `radiodiff runs` then shows at least this checkpoint's step
 
     def log_figure_png(self, image: np.ndarray, artifact_file: str) -> None:
         """An (H, W, 3) uint8 image as a PNG artifact file."""
