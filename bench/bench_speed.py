@@ -211,14 +211,15 @@ def predict_work(row: Row, levers: bool, device: torch.device) -> Callable[[], o
     from safetensors.torch import save_file
 
     from radiodiff.config import dump
+    from radiodiff.models.weight_files import weights_file
     from radiodiff.predictor import RadioMapPredictor
 
     task = ldm_task(row, device)
     diffusion = dataclasses.replace(task.config.diffusion, sampling_precision=sampling_precision(levers))
     folder = tempfile.TemporaryDirectory()  # removed when the closure below is, with this process
     package = Path(folder.name)
-    save_file(task.codec.vae.state_dict(), package / "autoencoder.safetensors")
-    save_file(task.denoiser.state_dict(), package / "denoiser.safetensors")
+    save_file(task.codec.vae.state_dict(), weights_file(package, "autoencoder"))
+    save_file(task.denoiser.state_dict(), weights_file(package, "denoiser"))
     (package / "config.yaml").write_text(dump(dataclasses.replace(task.config, diffusion=diffusion)))
     predictor = RadioMapPredictor(package, device=str(device))
     if not levers:

@@ -105,11 +105,12 @@ def write_vae_package(folder: Path, overrides: str = TINY_LDM) -> Path:
 
     from radiodiff.config import dump, load
     from radiodiff.models.vae import AutoencoderKL
+    from radiodiff.models.weight_files import weights_file
 
     config = load(PROJECT_ROOT / "configs/default.yaml", overrides)
     torch.manual_seed(0)
     folder.mkdir(parents=True, exist_ok=True)
-    save_file(AutoencoderKL(config.vae).state_dict(), folder / "autoencoder.safetensors")
+    save_file(AutoencoderKL(config.vae).state_dict(), weights_file(folder, "autoencoder"))
     (folder / "config.yaml").write_text(dump(config))
     return folder
 
@@ -122,11 +123,12 @@ def write_model_package(folder: Path, overrides: str = "") -> Path:
 
     from radiodiff.config import load
     from radiodiff.models.unet import ConditionalUNet
+    from radiodiff.models.weight_files import weights_file
 
     folder = write_vae_package(folder, f"{TINY_LDM} diffusion.scale_factor=0.3 {overrides}".strip())
     config = load(folder / "config.yaml")
     unet = ConditionalUNet(config.ldm, config.vae.embed_dim, (32, 32), latent_factor=2)
     for decoder in unet.decoders:  # zero-initialised outputs would make every map the same
         torch.nn.init.normal_(decoder.conv_out.weight, std=0.1)
-    save_file(unet.state_dict(), folder / "denoiser.safetensors")
+    save_file(unet.state_dict(), weights_file(folder, "denoiser"))
     return folder
